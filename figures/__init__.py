@@ -1,0 +1,1 @@
+"""Figures regenerated from stored results and the theory catalogue (matplotlib)."""

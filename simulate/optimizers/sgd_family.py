@@ -1,0 +1,66 @@
+"""SGD-family update kernels: SGD (momentum, Nesterov), SignSGD, Signum, SignSGDW.
+
+Every kernel has the uniform signature ``update(w, g, state, h, t, lr, diag)``: parameters
+``w`` (updated in place), gradient ``g`` (read only), optimiser state ``state`` of shape
+``(n_state, k)`` (updated in place), packed hyperparameters ``h`` (float64), 1-based step
+``t``, scheduled learning rate ``lr``, and the diagnostics vector ``diag`` (unused here).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def sgd_update(w, g, state, h, t, lr, diag):
+    """SGD, PyTorch form (Robbins & Monro 1951; Polyak 1964; Sutskever et al. 2013).
+
+    ``g ← g + λw`` (coupled decay); with momentum μ ≠ 0: ``b_1 = g``,
+    ``b_t = μ b_{t−1} + (1−dampening) g``; Nesterov: ``g ← g + μ b`` else ``g ← b``;
+    ``w ← w − η g``. Packed ``h = [μ, dampening, nesterov, λ]``; state row 0 is ``b``.
+    """
+    mu, damp, nesterov, wd = h[0], h[1], h[2] != 0.0, h[3]
+    b = state[0]
+    for i in range(w.size):
+        gi = g[i] + wd * w[i]
+        if mu != 0.0:
+            if t == 1:
+                bi = gi
+            else:
+                bi = mu * b[i] + (1.0 - damp) * gi
+            b[i] = bi
+            gi = gi + mu * bi if nesterov else bi
+        w[i] = w[i] - lr * gi
+
+
+@njit(cache=True, nogil=True)
+def signsgd_update(w, g, state, h, t, lr, diag):
+    """SignSGD (Bernstein et al. 2018): ``w ← w − η·sign(g)``, with ``sign(0) = 0``."""
+    for i in range(w.size):
+        w[i] = w[i] - lr * np.sign(g[i])
+
+
+@njit(cache=True, nogil=True)
+def signum_update(w, g, state, h, t, lr, diag):
+    """Signum (Bernstein et al. 2018): ``m ← β m + (1−β) g``, ``w ← w − η·sign(m)``.
+
+    Packed ``h = [β]``; state row 0 is ``m``.
+    """
+    beta = h[0]
+    m = state[0]
+    for i in range(w.size):
+        mi = beta * m[i] + (1.0 - beta) * g[i]
+        m[i] = mi
+        w[i] = w[i] - lr * np.sign(mi)
+
+
+@njit(cache=True, nogil=True)
+def signsgdw_update(w, g, state, h, t, lr, diag):
+    """SignSGD with decoupled decay: ``w ← w − ηλw``, then ``w ← w − η·sign(g)``.
+
+    Packed ``h = [λ]``.
+    """
+    wd = h[0]
+    for i in range(w.size):
+        wi = w[i] - lr * wd * w[i]
+        w[i] = wi - lr * np.sign(g[i])

@@ -1,0 +1,170 @@
+"""A run as a pure function of its config, and many runs of one shape in one numba call.
+
+``train(config)`` draws the data and initialisation from the config's seeds, trains, and
+returns a :class:`RunResult` holding the logged trajectory. ``train_many(configs)`` groups
+configs by array shape and trains each group with one parallel ``train_batch`` call; its
+results are bit-identical to calling ``train`` on each config alone.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from . import training as tr
+from .config import RunConfig
+from .data import PatchData, generate
+from .metrics import METRICS
+from .network import ACTIVATIONS, n_params
+from .optimizers import N_DIAG, N_STATE, get_optimizer, kind_of, packed_hyper
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Everything ``train_run`` reads for one run (arrays in the run's dtype)."""
+
+    train: PatchData
+    test: PatchData
+    params: np.ndarray
+    hyper: np.ndarray
+    ints: np.ndarray
+    floats: np.ndarray
+
+
+def init_params(config: RunConfig, dtype) -> np.ndarray:
+    """Initial ``θ``: ``w ~ N(0, σ_0² I)`` with zero biases, or PyTorch ``Conv1d``'s default
+    ``U(±1/√d)`` for weights and biases."""
+    model, d = config.model, config.data.d
+    rng = np.random.Generator(np.random.PCG64(config.stream_seed("init")))
+    k = n_params(model.m, d, model.bias)
+    if model.init == "normal":
+        theta = np.zeros(k)
+        theta[: 2 * model.m * d] = rng.normal(0.0, model.sigma0, size=2 * model.m * d)
+    else:
+        bound = 1.0 / math.sqrt(d)
+        theta = rng.uniform(-bound, bound, size=k)
+    return theta.astype(dtype)
+
+
+def prepare(config: RunConfig) -> RunInputs:
+    """Draw data, test data and initialisation; pack the per-run settings."""
+    dtype = np.dtype(config.model.dtype)
+    data, model, train = config.data, config.model, config.train
+    ints = np.zeros(tr.N_INTS, dtype=np.int64)
+    ints[tr.I_KIND] = kind_of(config.optimizer.name)
+    ints[tr.I_ACT] = ACTIVATIONS.index(model.activation)
+    ints[tr.I_M] = model.m
+    ints[tr.I_BIAS] = int(model.bias)
+    ints[tr.I_BATCH] = config.batch_size
+    ints[tr.I_SAMPLING] = tr.SAMPLINGS.index(train.sampling)
+    ints[tr.I_SCHEDULE] = tr.SCHEDULES.index(train.schedule)
+    ints[tr.I_STEP_SIZE] = train.step_size
+    ints[tr.I_SEED] = config.stream_seed("batch")
+    floats = np.zeros(tr.N_FLOATS)
+    floats[tr.F_Q] = model.q
+    floats[tr.F_C] = model.output_scale(data.patches)
+    floats[tr.F_LR] = config.optimizer.lr
+    floats[tr.F_GAMMA] = train.gamma
+    floats[tr.F_L2] = train.l2
+    return RunInputs(
+        train=generate(data, data.n, config.stream_seed("data"), dtype=dtype),
+        test=generate(data, data.n_test, config.stream_seed("test"), balanced=False, dtype=dtype),
+        params=init_params(config, dtype),
+        hyper=packed_hyper(config.optimizer.hyper),
+        ints=ints, floats=floats)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run's logged trajectory.
+
+    ``steps[i]`` is the step of log row ``i``; ``metrics[i, j]`` the value of ``METRICS[j]``;
+    ``memorisation[i]`` the per-sample ``max_r ρ_{i,r}``; ``diagnostics[i]`` the optimiser's
+    diagnostics (names in ``diagnostic_names``) averaged over the steps since the last row.
+    Rows after a divergence are dropped.
+    """
+
+    config: RunConfig
+    steps: np.ndarray
+    metrics: np.ndarray
+    memorisation: np.ndarray
+    diagnostics: np.ndarray
+    diagnostic_names: tuple
+    diverged_at: int | None
+    steps_done: int
+    params: np.ndarray
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    def metric(self, name: str) -> np.ndarray:
+        return self.metrics[:, METRICS.index(name)]
+
+    def final(self) -> dict:
+        """The last logged row as the JSON summary's ``final`` object."""
+        row = dict(zip(METRICS, self.metrics[-1].tolist()))
+        return {
+            **{k: row[k] for k in ("train_loss", "train_error", "test_loss", "test_error", "gap")},
+            "feature_learning": [row["feature_pos"], row["feature_neg"]],
+            "noise_memorization": {"mean": row["noise_mean"], "min": row["noise_min"],
+                                   "max": row["noise_max"]},
+            "weight_norm": row["weight_norm"],
+        }
+
+
+def shape_key(config: RunConfig) -> tuple:
+    """Configs with equal keys batch into one ``train_batch`` call."""
+    d = config.data
+    return (d.n, d.n_test, d.patches, d.d, config.model.m, config.model.bias, config.model.dtype,
+            tuple(config.log_steps()))
+
+
+def train_many(configs: Sequence[RunConfig]) -> list[RunResult]:
+    """Train every config; runs of one shape go through one parallel numba call each."""
+    groups: dict[tuple, list[int]] = {}
+    for index, config in enumerate(configs):
+        groups.setdefault(shape_key(config), []).append(index)
+    results: list[RunResult | None] = [None] * len(configs)
+    for indices in groups.values():
+        for index, result in zip(indices, _train_group([configs[i] for i in indices])):
+            results[index] = result
+    return results
+
+
+def train(config: RunConfig) -> RunResult:
+    """Train one run (a pure function of ``config``)."""
+    return train_many([config])[0]
+
+
+def _train_group(configs: list[RunConfig]) -> list[RunResult]:
+    inputs = [prepare(c) for c in configs]
+    log_steps = configs[0].log_steps()
+    R, L, n = len(configs), log_steps.size, configs[0].data.n
+    stack = lambda get: np.ascontiguousarray(np.stack([get(x) for x in inputs]))
+    params = stack(lambda x: x.params)
+    state = np.zeros((R, N_STATE, params.shape[1]), dtype=params.dtype)
+    logged = np.empty((R, L), dtype=np.int64)
+    metrics = np.empty((R, L, len(METRICS)))
+    memorisation = np.empty((R, L, n))
+    diagnostics = np.empty((R, L, N_DIAG))
+    outcome = np.empty((R, 2), dtype=np.int64)
+    tr.train_batch(stack(lambda x: x.train.X), stack(lambda x: x.train.y),
+                   stack(lambda x: x.test.X), stack(lambda x: x.test.y),
+                   stack(lambda x: x.train.direction.astype(x.params.dtype)),
+                   stack(lambda x: x.train.noise), params, state, stack(lambda x: x.hyper),
+                   stack(lambda x: x.ints), stack(lambda x: x.floats), log_steps,
+                   logged, metrics, memorisation, diagnostics, outcome)
+    results = []
+    for r, config in enumerate(configs):
+        rows = logged[r] >= 0
+        names = get_optimizer(config.optimizer.name).diagnostics
+        diverged_at = int(outcome[r, 0])
+        results.append(RunResult(
+            config=config, steps=logged[r, rows], metrics=metrics[r, rows],
+            memorisation=memorisation[r, rows], diagnostics=diagnostics[r, rows, : len(names)],
+            diagnostic_names=names, diverged_at=None if diverged_at < 0 else diverged_at,
+            steps_done=int(outcome[r, 1]), params=params[r].astype(np.float64)))
+    return results

@@ -1,0 +1,135 @@
+"""SPEC §5: the training loop, entirely inside numba, and its batched form.
+
+``train_run`` trains one network in place: it draws minibatches (reshuffled each epoch or
+with replacement, from the run's SplitMix64 batch seed), computes the loss and gradient,
+applies the scheduled learning rate and the optimiser kernel chosen by its registry code,
+and logs metrics into preallocated arrays at the steps in ``log_steps``. A non-finite loss
+(or non-finite parameters at a log step) stops the run and marks it diverged at that step.
+``train_batch`` runs many independent runs of one shape with ``prange``; each run is
+sequential inside, so results do not depend on the thread count.
+
+Per-run settings come packed: ``ints[I_*]`` and ``floats[F_*]`` below.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .metrics import record
+from .network import loss_and_grad
+from .optimizers import N_DIAG, apply_update
+from .rng import below, shuffle
+
+SAMPLINGS = ("reshuffle", "replacement")
+SCHEDULES = ("constant", "cosine", "step")
+I_KIND, I_ACT, I_M, I_BIAS, I_BATCH, I_SAMPLING, I_SCHEDULE, I_STEP_SIZE, I_SEED = range(9)
+F_Q, F_C, F_LR, F_GAMMA, F_L2 = range(5)
+N_INTS, N_FLOATS = 9, 5
+
+
+@njit(cache=True, nogil=True)
+def scheduled_lr(lr, schedule, t, total, step_size, gamma):
+    """``η_t``: constant; cosine ``η(1+cos(π(t−1)/T))/2``; step ``η·γ^⌊(t−1)/step_size⌋``."""
+    if schedule == 1:
+        return lr * 0.5 * (1.0 + math.cos(math.pi * (t - 1) / total))
+    if schedule == 2:
+        return lr * gamma ** ((t - 1) // step_size)
+    return lr
+
+
+@njit(cache=True, nogil=True)
+def _finite(w):
+    for k in range(w.size):
+        if not math.isfinite(w[k]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def train_run(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
+              logged, metrics, memorisation, diagnostics):
+    """Train one run in place. Returns ``(diverged_at, steps_done)`` (``diverged_at = -1``
+    when the run finished). ``logged[i]`` is the step of log row ``i`` (−1 if unused) and
+    ``diagnostics[i]`` the optimiser diagnostics averaged over the steps since the last row."""
+    n = X.shape[0]
+    kind, act, m, has_bias = ints[I_KIND], ints[I_ACT], ints[I_M], ints[I_BIAS] != 0
+    batch_size, sampling, schedule, step_size = ints[I_BATCH], ints[I_SAMPLING], ints[I_SCHEDULE], ints[I_STEP_SIZE]
+    q, c, lr0, gamma, l2 = floats[F_Q], floats[F_C], floats[F_LR], floats[F_GAMMA], floats[F_L2]
+    total = log_steps[-1]
+    rng = np.empty(1, dtype=np.uint64)
+    rng[0] = np.uint64(ints[I_SEED])
+    order = np.arange(n)
+    batch = np.arange(n)
+    grad = np.zeros_like(w)
+    slopes = np.zeros((2, m, X.shape[1]))
+    diag = np.zeros(N_DIAG)
+    diag_sum = np.zeros(N_DIAG)
+    logged[:] = -1
+    metrics[:] = np.nan
+    memorisation[:] = np.nan
+    diagnostics[:] = np.nan
+    full_batch = batch_size == n and sampling == 0
+    position = n
+    since = 0
+    lr = scheduled_lr(lr0, schedule, 1, total, step_size, gamma)
+    record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, metrics[0], memorisation[0])
+    logged[0] = 0
+    row = 1
+    for t in range(1, total + 1):
+        nb = batch_size
+        if sampling == 0 and not full_batch:
+            if position >= n:
+                shuffle(rng, order)
+                position = 0
+            nb = min(batch_size, n - position)
+            batch[:nb] = order[position:position + nb]
+            position += nb
+        else:
+            for b in range(nb):
+                batch[b] = below(rng, n)
+        lr = scheduled_lr(lr0, schedule, t, total, step_size, gamma)
+        loss = loss_and_grad(w, X, y, batch, nb, act, q, c, m, has_bias, l2, grad, slopes)
+        if not math.isfinite(loss):
+            _close(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, t - 1, row,
+                   logged, metrics, memorisation)
+            return t, t - 1
+        apply_update(kind, w, grad, state, h, t, lr, diag)
+        diag_sum += diag
+        since += 1
+        if t == log_steps[row]:
+            record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes,
+                   metrics[row], memorisation[row])
+            logged[row] = t
+            diagnostics[row] = diag_sum / since
+            diag_sum[:] = 0.0
+            since = 0
+            row += 1
+            if not _finite(w):
+                return t, t
+    return -1, total
+
+
+@njit(cache=True, nogil=True)
+def _close(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, done, row, logged,
+           metrics, memorisation):
+    """Log the state a diverged run stopped in, unless that step is already logged."""
+    if logged[row - 1] != done:
+        record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes,
+               metrics[row], memorisation[row])
+        logged[row] = done
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def train_batch(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
+                logged, metrics, memorisation, diagnostics, outcome):
+    """``train_run`` over the leading (run) axis of every argument but ``log_steps``, in
+    parallel; ``outcome[r] = (diverged_at, steps_done)``."""
+    for r in prange(X.shape[0]):
+        diverged_at, done = train_run(X[r], y[r], Xte[r], yte[r], u[r], noise[r], w[r], state[r],
+                                      h[r], ints[r], floats[r], log_steps, logged[r], metrics[r],
+                                      memorisation[r], diagnostics[r])
+        outcome[r, 0] = diverged_at
+        outcome[r, 1] = done
+

@@ -58,7 +58,7 @@ def write_atomic(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
+        ds.to_netcdf(tmp, engine="netcdf4")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -68,6 +68,6 @@ def write_atomic(ds: xr.Dataset, path: str | os.PathLike) -> Path:
 
 def load(path: str | os.PathLike) -> xr.Dataset:
     """Open a stored run; its ``config`` attribute is parsed back into a dict."""
-    ds = xr.load_dataset(path, engine="h5netcdf")
+    ds = xr.load_dataset(path, engine="netcdf4")
     ds.attrs["config"] = json.loads(ds.attrs["config"])
     return ds

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
 
 from .network import loss_and_error
+from .jit import kernel
 
 METRICS = ("train_loss", "train_error", "test_loss", "test_error", "gap", "feature_pos",
            "feature_neg", "noise_mean", "noise_min", "noise_max", "weight_norm", "lr")
@@ -27,7 +27,7 @@ METRICS = ("train_loss", "train_error", "test_loss", "test_error", "gap", "featu
  NOISE_MIN, NOISE_MAX, WEIGHT_NORM, LR) = range(len(METRICS))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, row, memorisation):
     """Fill ``row`` (``len(METRICS)``) and ``memorisation`` (``n``) for parameters ``w``."""
     d = X.shape[2]

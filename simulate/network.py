@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from .jit import kernel
 
 RELU, LINEAR = 0, 1
 ACTIVATIONS = ("relu", "linear")
@@ -25,7 +26,7 @@ def n_params(m: int, d: int, bias: bool) -> int:
     return 2 * m * d + (2 * m if bias else 0)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel(inline="always")
 def activation(z, act, q):
     """``(σ(z), σ'(z))``; NaN passes through as NaN."""
     if act == LINEAR:
@@ -43,13 +44,13 @@ def activation(z, act, q):
     return z, z
 
 
-@njit(cache=True, nogil=True, inline="always")
+@kernel(inline="always")
 def softplus(z):
     """``log(1 + e^z)`` computed stably."""
     return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def margin(w, x, act, q, c, m, has_bias, slopes):
     """``f(W, x)`` for one input ``x (P, d)``; writes ``σ'`` of every unit into ``slopes (2,m,P)``."""
     P, d = x.shape
@@ -69,7 +70,7 @@ def margin(w, x, act, q, c, m, has_bias, slopes):
     return f
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def loss_and_grad(w, X, y, batch, nb, act, q, c, m, has_bias, l2, grad, slopes):
     """Mean logistic loss over ``X[batch[:nb]]`` (plus L2) and its gradient into ``grad``.
 
@@ -108,7 +109,7 @@ def loss_and_grad(w, X, y, batch, nb, act, q, c, m, has_bias, l2, grad, slopes):
     return total
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def loss_and_error(w, X, y, act, q, c, m, has_bias, slopes):
     """Mean logistic loss and 0-1 error (``y·f ≤ 0`` counts as an error) over all of ``X``."""
     n = X.shape[0]

@@ -7,7 +7,8 @@ The state is a one-element ``uint64`` array, advanced in place.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .jit import kernel
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -15,7 +16,7 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def next_u64(state):
     """Advance ``state`` and return the next 64-bit output."""
     state[0] += _GOLDEN
@@ -25,14 +26,14 @@ def next_u64(state):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def below(state, n):
     """Uniform integer in ``[0, n)`` (53-bit float resolution; bias < 2^-53·n)."""
     u = (next_u64(state) >> _S11) * (1.0 / 9007199254740992.0)
     return min(int(u * n), n - 1)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def shuffle(state, values):
     """Fisher–Yates shuffle of ``values`` in place."""
     for i in range(values.size - 1, 0, -1):

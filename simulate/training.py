@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .metrics import record
 from .network import loss_and_grad
 from .optimizers import N_DIAG, apply_update
 from .rng import below, shuffle
+from .jit import kernel
 
 SAMPLINGS = ("reshuffle", "replacement")
 SCHEDULES = ("constant", "cosine", "step")
@@ -29,7 +30,7 @@ F_Q, F_C, F_LR, F_GAMMA, F_L2 = range(5)
 N_INTS, N_FLOATS = 9, 5
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def scheduled_lr(lr, schedule, t, total, step_size, gamma):
     """``η_t``: constant; cosine ``η(1+cos(π(t−1)/T))/2``; step ``η·γ^⌊(t−1)/step_size⌋``."""
     if schedule == 1:
@@ -39,7 +40,7 @@ def scheduled_lr(lr, schedule, t, total, step_size, gamma):
     return lr
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _finite(w):
     for k in range(w.size):
         if not math.isfinite(w[k]):
@@ -47,7 +48,7 @@ def _finite(w):
     return True
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def train_run(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
               logged, metrics, memorisation, diagnostics):
     """Train one run in place. Returns ``(diverged_at, steps_done)`` (``diverged_at = -1``
@@ -111,7 +112,7 @@ def train_run(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
     return -1, total
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _close(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, done, row, logged,
            metrics, memorisation):
     """Log the state a diverged run stopped in, unless that step is already logged."""
@@ -121,7 +122,7 @@ def _close(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, done
         logged[row] = done
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@kernel(parallel=True)
 def train_batch(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
                 logged, metrics, memorisation, diagnostics, outcome):
     """``train_run`` over the leading (run) axis of every argument but ``log_steps``, in

@@ -132,6 +132,25 @@ def test_homeadam_tau_includes_eps_shifts_the_decision(name, rule):
     assert not np.allclose(traj_plain, traj_eps)
 
 
+@pytest.mark.parametrize("rule", ["global", "elementwise"])
+@pytest.mark.parametrize("tau_includes_eps", [False, True])
+def test_homeadam_threshold_is_inclusive(rule, tau_includes_eps):
+    # β2 = 0 with bias correction gives v̂ = g² exactly (1 − 0^t = 1): |g| = 0.5 makes
+    # v̂ = 0.25 = τ exactly (or v̂ + ε = 0.25 + 0.25 = 0.5 = τ), which must NOT go home
+    # ("v̂ ≥ τ" takes the srf step); |g| = 0.25 (v̂ = 0.0625) must go home.
+    eps, tau = (0.25, 0.5) if tau_includes_eps else (1e-8, 0.25)
+    grads = np.array([[0.5, -0.5, 0.5], [-0.5, 0.5, 0.5], [0.25, -0.25, 0.25],
+                      [0.5, 0.5, -0.5]])
+    params0 = np.zeros(3)
+    hyper = dict(lr=0.1, betas=(0.0, 0.0), eps=eps, tau=tau, rule=rule,
+                 tau_includes_eps=tau_includes_eps)
+    traj, diag = replay("homeadam", params0, grads, return_diagnostics=True, **hyper)
+    np.testing.assert_array_equal(diag["home_share"], [0.0, 0.0, 1.0, 0.0])
+    # β1 = 0: m̂ = g, so the steps are η g/(g²+ε) at the boundary and η g at home.
+    expected = np.where(np.abs(grads) == 0.25, 0.1 * grads, 0.1 * grads / (grads ** 2 + eps))
+    np.testing.assert_allclose(increments(traj), expected, rtol=1e-14)
+
+
 # ---------------------------------------------------------------------------
 # HomeAdam: element-wise rule
 # ---------------------------------------------------------------------------
@@ -192,7 +211,8 @@ def test_homeadam_elementwise_coordinates_go_home_independently():
 # DualAdam
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("xi", [0.0, 0.01, 0.03, 0.07, 0.1, 0.2, 1 / 3])
+# 0.25 and 0.125 hit α_t = ξ exactly (t = 3, t = 7): the mixed step must still be taken.
+@pytest.mark.parametrize("xi", [0.0, 0.01, 0.03, 0.07, 0.1, 0.2, 1 / 3, 0.25, 0.125])
 def test_dualadam_alpha_schedule_is_exact(xi):
     T = 120
     params0, grads = phased_trace(4, 5, [1.0], phase_len=T)
@@ -201,6 +221,9 @@ def test_dualadam_alpha_schedule_is_exact(xi):
     alpha = np.maximum(0.0, 1.0 - t * xi)
     np.testing.assert_array_equal(diag["alpha"], alpha)
     np.testing.assert_array_equal(diag["mixed"], (alpha >= xi).astype(float))
+    if xi in (0.25, 0.125):
+        t_equal = round(1 / xi) - 1
+        assert alpha[t_equal - 1] == xi and diag["mixed"][t_equal - 1] == 1.0
 
 
 @pytest.mark.parametrize("xi", [0.01, 0.03, 0.07, 0.2])

@@ -1,17 +1,15 @@
 """Catalogue of the generalisation (uniform-stability) bounds of SPEC §7.
 
-One frozen record per row of the table:
+One frozen record per row of the table (bound; convergence where the table has one):
 
-======================  ================================================  =====================
-record                  generalisation bound                              convergence
-======================  ================================================  =====================
-``sgd_convex``          ``(2 L^2 / N) * sum_{t=1}^T alpha_t``              --
-``sgd_strongly_convex`` ``2 L^2 / (gamma N)``                             --
-``sgd_nonconvex``       ``(1 + 1/(beta c))/(N - 1) * (2 c L^2)^(1/(beta c + 1)) * T^(beta c/(beta c + 1))``  --
-``adam``                ``C_adam / sqrt(N)``                              --
-``adam_srf``            ``C_srf * rho_hat^(-2T) / N``                     ``C_srf_conv / (rho_breve T^(1/4))``
-``homeadam``            ``C_home / N``                                    ``C_home_conv / T^(1/4)``
-======================  ================================================  =====================
+* ``sgd_convex``: ``(2 L^2 / N) * sum_{t=1}^T alpha_t``;
+* ``sgd_strongly_convex``: ``2 L^2 / (gamma N)``;
+* ``sgd_nonconvex``:
+  ``(1 + 1/(beta c)) / (N - 1) * (2 c L^2)^(1/(beta c + 1)) * T^(beta c/(beta c + 1))``;
+* ``adam`` (Adam, AdamW): ``C_adam / sqrt(N)``;
+* ``adam_srf`` (Adam-srf, AdamW-srf): ``C_srf * rho_hat^(-2T) / N``;
+  convergence ``C_srf_conv / (rho_breve T^(1/4))``;
+* ``homeadam`` (HomeAdam, HomeAdamW): ``C_home / N``; convergence ``C_home_conv / T^(1/4)``.
 
 The SGD rows are Hardt, Recht & Singer 2016, "Train faster, generalize better: Stability
 of stochastic gradient descent" (ICML), Theorems 3.8, 3.9 and 3.12.  The adaptive rows
@@ -90,15 +88,18 @@ class Bound:
 
     def bound(self, step: Optional[str] = None) -> sympy.Expr:
         """The bound in closed form for step schedule ``step`` (default: the first one)."""
-        if step is None:
-            step = self.schedules[0] if self.schedules else None
-        elif step not in self.schedules:
-            allowed = ", ".join(self.schedules) if self.schedules else "none (leave step=None)"
-            raise ValueError(
-                f"step={step!r} is not covered by the {self.name} bound; allowed: {allowed}"
-            )
-        if step is None:
+        if not self.schedules:
+            if step is not None:
+                raise ValueError(
+                    f"step={step!r}: the {self.name} bound has no step schedule; allowed: None"
+                )
             return self.expression
+        step = self.schedules[0] if step is None else step
+        if step not in self.schedules:
+            raise ValueError(
+                f"step={step!r} is not covered by the {self.name} bound; "
+                f"allowed: {', '.join(self.schedules)}"
+            )
         return self.expression.xreplace({alpha_t[t]: STEP_SCHEDULES[step]}).doit()
 
     @property

@@ -32,6 +32,7 @@ from scipy import optimize, stats
 
 from .bounds import generalization_bound
 from .rates import asymptotics
+from .symbols import substitute
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Calibration:
     bound: sympy.Expr  # the bound after ``subs``, constants still symbolic
     fitted_bound: sympy.Expr  # the bound with the fitted constants substituted
     var: str
-    constants: dict  # fitted constant name -> value
+    constants: dict  # fitted constant name -> value, sorted by name
     fit_x: tuple
     fit_y: tuple
     test_x: tuple
@@ -72,6 +73,10 @@ class Calibration:
         return bool(low <= float(self.bound_exponent) <= high)
 
 
+def _floats(values) -> tuple:
+    return tuple(float(v) for v in values)
+
+
 def _as_arrays(measurements) -> tuple:
     if isinstance(measurements, Mapping):
         xs, ys = list(measurements.keys()), list(measurements.values())
@@ -79,9 +84,10 @@ def _as_arrays(measurements) -> tuple:
         xs, ys = measurements
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     if xs.ndim != 1 or xs.shape != ys.shape:
-        raise ValueError("measurements must be a mapping x -> value or two equal-length 1-d arrays")
-    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys)) and np.all(xs > 0) and np.all(ys > 0)):
-        raise ValueError("measurements must be finite and positive (they are compared in log space)")
+        raise ValueError("measurements: a mapping x -> value or two equal-length 1-d arrays")
+    both = np.concatenate([xs, ys])
+    if not (np.all(np.isfinite(both)) and np.all(both > 0)):
+        raise ValueError("measurements must be finite and positive (compared in log space)")
     if len(xs) < 3:
         raise ValueError("need at least 3 measurements to fit an exponent with an interval")
     return xs, ys
@@ -125,13 +131,12 @@ def fit_constant(
 
     ``bound`` is a sympy expression or a catalogue name (``theory.generalization_bound``);
     ``measurements`` a mapping ``x -> value`` or a pair ``(xs, values)`` (repeated ``x``
-    allowed); ``subs`` substitutes the known symbols (keys: symbols or their names; names
-    the bound does not contain are ignored, so one dict can serve several bounds).
+    allowed); ``subs`` substitutes the known symbols (``theory.symbols.substitute``: keys
+    are symbols or their names; names the bound does not contain are ignored).
     See the module doc for the method and the verdict.
     """
     expr = generalization_bound(bound) if isinstance(bound, str) else sympy.sympify(bound)
-    by_name = {s.name: s for s in expr.free_symbols}
-    expr = expr.subs({by_name.get(str(k), k): v for k, v in (subs or {}).items()})
+    expr = substitute(expr, subs or {})
     x = next((s for s in expr.free_symbols if s.name == var), None)
     if x is None:
         raise ValueError(f"the bound {expr} does not depend on {var!r} after substitution")
@@ -139,20 +144,21 @@ def fit_constant(
     xs, ys = _as_arrays(measurements)
     fit = _fit_mask(xs, fit_fraction, fit_upto)
 
-    evaluate = sympy.lambdify([x, *unknowns], expr, "numpy")
+    evaluate = sympy.lambdify([x, *unknowns], expr, ["numpy", "scipy"])  # scipy: harmonic, ...
+
+    def model(points, log_constants):
+        return np.broadcast_to(evaluate(points, *np.exp(log_constants)), points.shape)
 
     def log_residuals(log_constants):
-        values = evaluate(xs[fit], *np.exp(log_constants))
-        return np.log(np.broadcast_to(values, ys[fit].shape)) - np.log(ys[fit])
+        return np.log(model(xs[fit], log_constants)) - np.log(ys[fit])
 
     log_constants = (
         optimize.least_squares(log_residuals, np.zeros(len(unknowns))).x if unknowns else []
     )
     constants = {s.name: float(np.exp(v)) for s, v in zip(unknowns, log_constants)}
-    fitted = expr.subs({s: constants[s.name] for s in unknowns})
 
     test_x, measured = xs[~fit], ys[~fit]
-    predicted = np.broadcast_to(evaluate(test_x, *np.exp(log_constants)), test_x.shape)
+    predicted = model(test_x, log_constants)
     log_errors = np.log(predicted) - np.log(measured)
     worst = int(np.argmax(np.abs(log_errors)))
     if abs(log_errors[worst]) <= log_tolerance:
@@ -165,21 +171,21 @@ def fit_constant(
     growth, exponent = asymptotics(expr, var)
     return Calibration(
         bound=expr,
-        fitted_bound=fitted,
+        fitted_bound=expr.subs({s: constants[s.name] for s in unknowns}),
         var=var,
         constants=constants,
-        fit_x=tuple(xs[fit]),
-        fit_y=tuple(ys[fit]),
-        test_x=tuple(test_x),
-        measured=tuple(measured),
-        predicted=tuple(predicted),
-        log_errors=tuple(log_errors),
-        relative_errors=tuple(predicted / measured - 1),
+        fit_x=_floats(xs[fit]),
+        fit_y=_floats(ys[fit]),
+        test_x=_floats(test_x),
+        measured=_floats(measured),
+        predicted=_floats(predicted),
+        log_errors=_floats(log_errors),
+        relative_errors=_floats(predicted / measured - 1),
         max_abs_log_error=float(abs(log_errors[worst])),
         log_tolerance=log_tolerance,
         verdict=verdict,
         fitted_exponent=float(regression.slope),
-        exponent_interval=(float(regression.slope - half_width), float(regression.slope + half_width)),
+        exponent_interval=_floats((regression.slope - half_width, regression.slope + half_width)),
         confidence=confidence,
         bound_growth=growth,
         bound_exponent=None if growth == "exponential" else exponent,

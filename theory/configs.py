@@ -2,8 +2,10 @@
 
 A config is either a nested mapping ``{"data": {...}, "model": {...}, "optimizer": {...},
 "train": {...}}`` or an object whose attributes ``.data``, ``.model``, ``.optimizer``,
-``.train`` carry the fields (each section may itself be a mapping or an object).  Fields
-read here (SPEC §1, §2, §4, §5):
+``.train`` carry the fields (each section may itself be a mapping or an object; a section
+object with a ``to_dict()`` method, such as the simulator's optimiser record whose
+hyperparameters sit in ``.hyper``, is read through it).  Fields read here (SPEC §1, §2, §4,
+§5):
 
 * ``data``: ``kind`` ("sparse" | "dense"), ``n``, ``d``, ``sigma_p``, ``mu_norm``,
   ``label_noise`` (``p``, default 0);
@@ -27,6 +29,8 @@ def _get(container: Any, key: str) -> Any:
 
 def _field(config: Any, section: str, key: str, default: Any = None) -> Any:
     part = _get(config, section)
+    if callable(getattr(part, "to_dict", None)):
+        part = part.to_dict()
     value = None if part is None else _get(part, key)
     return default if value is None else value
 
@@ -41,7 +45,7 @@ class ConfigView:
     values: dict  # theory.symbols symbol -> number (or None when missing)
 
     def missing(self, needed) -> list:
-        """The config fields (``section.field``) behind the symbols in ``needed`` that are absent."""
+        """The absent config fields (``section.field``) behind the symbols in ``needed``."""
         return sorted(FIELD_OF[s] for s in needed if self.values.get(s) is None)
 
 

@@ -5,15 +5,17 @@ returns a ``Prediction`` for every theorem in scope for ``config`` (see
 ``theory.theorem_model`` for the evaluation and ``theory.configs`` for the config fields).
 
 Sources and the conditions encoded (constants are symbols; defaults in
-``theory.theorem_model.DEFAULT_CONSTANTS``):
+``theory.theorem_model.DEFAULT_CONSTANTS``; "GD" is the optimiser ``sgd`` at full batch;
+regimes are tried in the order listed):
 
-* Zou, Cao, Li, Gu, ICLR 2023 ("why Adam generalizes worse than GD on two-layer CNNs"),
-  sparse feature-noise data (SPEC §1a), full batch ``B = n``: GD learns the feature
-  (test error -> 0); Adam fits the feature noise (test error >= 1/2 - o(1)), even with
-  weight decay.  Convex objective (linear activation) with weight decay ``lambda > 0``:
-  every optimiser that converges reaches the same solution.
+* Zou, Cao, Li, Gu, ICLR 2023 ("Understanding the generalization of Adam in learning
+  neural networks with proper regularization"), sparse feature-noise data (SPEC §1a), full
+  batch ``B = n``: GD learns the feature (test error -> 0); Adam fits the feature noise
+  (test error >= 1/2 - o(1)), even with weight decay.  Convex objective (linear
+  activation) with weight decay ``lambda > 0``: every optimiser that converges reaches the
+  same solution.
 * Tang, Zhang, Cao, Zou 2025 ("Understanding the generalization of stochastic gradient
-  Adam in learning neural networks"), sparse data, ``q >= 3``:
+  Adam in learning neural networks", arXiv 2510.11354), sparse data, ``q >= 3``:
   Adam -- Cor 4.3: ``lambda >= C_stall sigma_0^(q-2)`` (``lambda = omega(sigma_0^(q-2))``)
   does not train; Thm 4.1: large batch ``n/B <= C_large`` (``n/B = Theta(1)``) with small
   ``lambda <= C_small sigma_0^(q-2) sigma_p / n`` -> test error >= 1/2 - o(1); Thm 4.2:

@@ -16,12 +16,14 @@ bound ``k = -2 log(rho_hat)``, a growth when ``rho_hat < 1``).  It never returns
 an exponential dependence cannot be mistaken for a number.
 
 ``growth_in(expr, var)`` names the class of the dependence: ``"exponential"``,
-``"polynomial"``, ``"logarithmic"`` (``log expr`` diverges slower than ``log var``, e.g.
-``log T``) or ``"constant"`` (``expr`` tends to a finite non-zero limit, including not
+``"polynomial"`` (non-zero exponent, log factors allowed: ``T log T`` has exponent 1),
+``"logarithmic"`` (exponent 0 but ``log expr`` still diverges, e.g. ``log T`` or
+``1/log T``) or ``"constant"`` (``expr`` tends to a finite non-zero limit, including not
 depending on ``var`` at all).  Symbols are matched by name; an expression with no symbol of
 that name is constant in it.
 """
 
+import functools
 from typing import NamedTuple
 
 import sympy
@@ -61,6 +63,37 @@ def _limit(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
     return value
 
 
+def _total_limit(terms: list, scale: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
+    """``lim sum(terms)/scale`` as the sum of the terms' limits (each simpler for sympy)."""
+    total = sympy.simplify(sum(_limit(term / scale, x) for term in terms))
+    if total is sympy.nan:
+        raise ValueError(f"cannot determine the limit of ({sympy.Add(*terms)})/{scale}")
+    return total
+
+
+@functools.lru_cache(maxsize=None)
+def _classify(expr: sympy.Expr, x: sympy.Symbol) -> Asymptotics:
+    # log(expr) as a sum of terms; only the terms containing x matter
+    terms = [
+        term
+        for term in sympy.Add.make_args(sympy.expand_log(sympy.log(expr), force=True))
+        if term.has(x)
+    ]
+    rate = _total_limit(terms, x, x)
+    if rate != 0:
+        if rate.is_finite is False:
+            raise ValueError(f"{expr} grows faster than exponentially in {x}")
+        return Asymptotics("exponential", rate)
+    exponent = _total_limit(terms, sympy.log(x), x)
+    if exponent.is_finite is False:
+        raise ValueError(f"{expr} grows faster than polynomially in {x}")
+    if exponent != 0:
+        return Asymptotics("polynomial", exponent)
+    if _limit(sympy.Add(*terms), x).is_finite is False:  # whole sum: its terms may cancel
+        return Asymptotics("logarithmic", exponent)
+    return Asymptotics("constant", exponent)
+
+
 def asymptotics(expr, var) -> Asymptotics:
     """Growth class and exponent of ``expr`` in ``var`` (never raises for exponential)."""
     expr = sympy.sympify(expr)
@@ -70,20 +103,7 @@ def asymptotics(expr, var) -> Asymptotics:
     if not x.is_positive:
         x_pos = sympy.Symbol(x.name, positive=True)
         expr, x = expr.subs(x, x_pos), x_pos
-    log_expr = sympy.expand_log(sympy.log(expr), force=True)
-    rate = sympy.simplify(_limit(log_expr / x, x))
-    if rate != 0:
-        if rate.is_finite is False:
-            raise ValueError(f"{expr} grows faster than exponentially in {x}")
-        return Asymptotics("exponential", rate)
-    exponent = sympy.simplify(_limit(log_expr / sympy.log(x), x))
-    if exponent.is_finite is False:
-        raise ValueError(f"{expr} grows faster than polynomially in {x}")
-    if exponent != 0:
-        return Asymptotics("polynomial", exponent)
-    if _limit(log_expr, x).is_finite is False:
-        return Asymptotics("logarithmic", exponent)
-    return Asymptotics("constant", exponent)
+    return _classify(expr, x)
 
 
 def rate_exponent(expr, var) -> sympy.Expr:

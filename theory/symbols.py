@@ -52,3 +52,15 @@ C_kou_benign = sympy.Symbol("C_kou_benign", positive=True)
 C_kou_harmful = sympy.Symbol("C_kou_harmful", positive=True)
 
 SNR = mu_norm / (sigma_p * sympy.sqrt(d))  # signal-to-noise ratio of the dense model (SPEC §1b)
+
+
+def substitute(expr: sympy.Expr, values) -> sympy.Expr:
+    """``expr.subs(values)`` where keys may be symbols *or their names*.
+
+    Plain ``expr.subs({"L": 1})`` does not touch the positive ``L`` of this module (sympy
+    turns the string into a symbol without assumptions, a different symbol); this resolves
+    each name to the symbol of that name in ``expr``.  Names ``expr`` does not contain are
+    ignored, so one mapping can serve several bounds.
+    """
+    by_name = {s.name: s for s in expr.free_symbols if isinstance(s, sympy.Symbol)}
+    return expr.subs({by_name.get(str(key), key): value for key, value in values.items()})

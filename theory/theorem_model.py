@@ -91,7 +91,7 @@ def _evidence(predicate: sympy.Basic, values: dict) -> tuple:
 
 
 def _values(config: Any, constants: Optional[Mapping], needed: set, who: str) -> dict:
-    """The config numbers and constants to substitute; ``ValueError`` if a needed field is absent."""
+    """Config numbers and constants to substitute; ``ValueError`` if a needed field is absent."""
     resolved = resolve_constants(constants)
     config_view = view(config)
     missing = config_view.missing(needed - set(resolved))
@@ -168,19 +168,20 @@ class Theorem:
         conditions = [c.predicate for c in self.premises] + [r.condition for r in self.regimes]
         needed = set().union(*(c.free_symbols for c in conditions))
         values = _values(config, constants, needed, self.key)
+        evidence = sum((_evidence(c.predicate, values) for c in self.premises), ())
 
-        def result(regime, reference, outcome, reason, deciding):
-            premises = [_evidence(c.predicate, values) for c in self.premises]
-            evidence = sum(premises, ()) + sum((_evidence(c, values) for c in deciding), ())
-            return Prediction(self.key, self.name, reference, regime, outcome, reason, evidence,
-                              self.note)
+        failed = next((c for c in self.premises if not _truth(c.predicate, values)), None)
+        if failed is not None:
+            return self._prediction(PREMISE_NOT_MET, "", None, failed.description, evidence)
+        regime = next((r for r in self.regimes if _truth(r.condition, values)), None)
+        if regime is None:
+            gap = sum((_evidence(r.condition, values) for r in self.regimes), ())
+            return self._prediction(INTERMEDIATE, "", None, "no regime condition holds",
+                                    evidence + gap)
+        return self._prediction(regime.label, regime.reference, regime.outcome,
+                                f"{regime.condition} holds",
+                                evidence + _evidence(regime.condition, values))
 
-        for premise in self.premises:
-            if not _truth(premise.predicate, values):
-                return result(PREMISE_NOT_MET, "", None, premise.description, ())
-        for regime in self.regimes:
-            if _truth(regime.condition, values):
-                return result(regime.label, regime.reference, regime.outcome,
-                              f"{regime.condition} holds", (regime.condition,))
-        return result(INTERMEDIATE, "", None, "no regime condition holds",
-                      tuple(r.condition for r in self.regimes))
+    def _prediction(self, regime, reference, outcome, reason, evidence) -> Prediction:
+        return Prediction(self.key, self.name, reference, regime, outcome, reason, evidence,
+                          self.note)

@@ -9,94 +9,146 @@ Uniform signature ``update(w, g, state, h, t, lr, diag)`` (see ``sgd_family``). 
     m ← β1 m + (1−β1) g,   v ← β2 v + (1−β2) g²
     m̂ = m / (1−β1^t),      v̂ = v / (1−β2^t)   (m̂ = m, v̂ = v without bias correction)
 
-Only the final step differs between the rules.
+Only the final step differs between the rules. The arithmetic follows these formulas
+operation for operation (``m̂ = m/(1−β1^t)`` is a division, not a multiplication by a
+reciprocal as in PyTorch), so a plain-NumPy transcription reproduces the kernels to the last
+bit even on ill-conditioned traces; the loops vectorise (see ``simulate.jit``).
 """
 from __future__ import annotations
 
 import math
 
-from numba import njit
+import numpy as np
+from numba import types
+from numba.extending import overload
 
 from .hyper import B1, B2, BIAS_CORRECTION, DECOUPLED, EPS, EXTRA, WD
-
-# Step forms of the shared kernel.
-ADAM, SRF, INVERSE = 0, 1, 2
+from ..jit import kernel
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _corrections(h, t):
-    """Bias-correction divisors ``(1−β1^t, 1−β2^t)``, or ``(1, 1)`` when switched off."""
+def _bits(values):
+    """Integer view of a non-negative float array (numba only)."""
+
+
+@overload(_bits)
+def _bits_impl(values):
+    if values.dtype == types.float32:
+        return lambda values: values.view(np.int32)
+    return lambda values: values.view(np.int64)
+
+
+@kernel
+def value_range(v):
+    """``(min, max)`` of a non-negative array (``v`` is a sum of squares).
+
+    Non-negative IEEE floats order like their bit patterns read as integers, and integer
+    min/max reductions vectorise where float ones (which must respect NaN) do not; a NaN
+    sorts above +∞ and so shows up as the maximum.
+    """
+    bits = _bits(v)
+    ends = np.empty(2, dtype=bits.dtype)
+    low, high = bits[0], bits[0]
+    for i in range(bits.size):
+        low = min(low, bits[i])
+        high = max(high, bits[i])
+    ends[0], ends[1] = low, high
+    values = ends.view(v.dtype)
+    return float(values[0]), float(values[1])
+
+
+@kernel(inline="always")
+def _setup(h, t, lr):
+    """Per-step scalars: β1, β2, ε, coupled and decoupled decay coefficients, and the
+    bias-correction divisors ``1−β1^t``, ``1−β2^t`` (both 1 when off).
+
+    With ``coupled = 0`` the gradient ``g + 0·w`` is ``g``; with ``shrink = 0`` the weight
+    ``w − 0·w`` is ``w``: one branch-free loop serves both kinds of decay."""
+    b1, b2, eps, wd = h[B1], h[B2], h[EPS], h[WD]
+    coupled = 0.0 if h[DECOUPLED] != 0.0 else wd
+    shrink = lr * wd if h[DECOUPLED] != 0.0 else 0.0
     if h[BIAS_CORRECTION] != 0.0:
-        return 1.0 - h[B1] ** t, 1.0 - h[B2] ** t
-    return 1.0, 1.0
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _moments(w, g, m, v, i, h, lr):
-    """Decay and moment update of coordinate ``i``; returns the decayed weight."""
-    wi = w[i]
-    gi = g[i]
-    if h[DECOUPLED] != 0.0:
-        wi = wi - lr * h[WD] * wi
+        # libm pow, not numba's integer-power expansion, whose rounding depends on inlining
+        c1 = 1.0 - math.pow(b1, float(t))
+        c2 = 1.0 - math.pow(b2, float(t))
     else:
-        gi = gi + h[WD] * wi
-    m[i] = h[B1] * m[i] + (1.0 - h[B1]) * gi
-    v[i] = h[B2] * v[i] + (1.0 - h[B2]) * gi * gi
-    return wi
+        c1, c2 = 1.0, 1.0
+    return b1, b2, eps, coupled, shrink, c1, c2
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _moment_step(w, g, state, h, t, lr, diag, form):
-    """Shared loop of Adam, srf and InvAdam; ``diag = [min v̂, max v̂]``."""
-    m, v = state[0], state[1]
-    c1, c2 = _corrections(h, t)
-    eps = h[EPS]
-    vmin, vmax = math.inf, -math.inf
+@kernel
+def _moments(w, g, m, v, h, t, lr):
+    """Decay and moment update of every coordinate (for rules needing v̂ before the step)."""
+    b1, b2, _, coupled, shrink, _, _ = _setup(h, t, lr)
     for i in range(w.size):
-        wi = _moments(w, g, m, v, i, h, lr)
-        mhat = m[i] / c1
-        vhat = v[i] / c2
-        if form == ADAM:
-            w[i] = wi - lr * mhat / (math.sqrt(vhat) + eps)
-        elif form == SRF:
-            w[i] = wi - lr * mhat / (vhat + eps)
-        else:
-            w[i] = wi - lr * mhat * (math.sqrt(vhat) + eps)
-        vmin = min(vmin, vhat)
-        vmax = max(vmax, vhat)
-    diag[0] = vmin
-    diag[1] = vmax
+        wi = w[i]
+        gi = g[i] + coupled * wi
+        m[i] = b1 * m[i] + (1.0 - b1) * gi
+        v[i] = b2 * v[i] + (1.0 - b2) * gi * gi
+        w[i] = wi - shrink * wi
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def adam_update(w, g, state, h, t, lr, diag):
     """Adam (Kingma & Ba 2015), PyTorch form: ``w ← w − η·m̂/(√v̂ + ε)``.
 
     With decoupled decay this is AdamW (Loshchilov & Hutter 2019; Zhou et al., TPAMI 2024).
     Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
-    _moment_step(w, g, state, h, t, lr, diag, ADAM)
+    m, v = state[0], state[1]
+    b1, b2, eps, coupled, shrink, c1, c2 = _setup(h, t, lr)
+    for i in range(w.size):
+        wi = w[i]
+        gi = g[i] + coupled * wi
+        mi = b1 * m[i] + (1.0 - b1) * gi
+        vi = b2 * v[i] + (1.0 - b2) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        w[i] = (wi - shrink * wi) - lr * (mi / c1) / (math.sqrt(vi / c2) + eps)
+    low, high = value_range(v)
+    diag[0], diag[1] = low / c2, high / c2
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def srf_update(w, g, state, h, t, lr, diag):
     """Adam-srf / AdamW-srf, square-root free (HomeAdam paper, arXiv 2603.02649).
 
     ``w ← w − η·m̂/(v̂ + ε)``. Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
-    _moment_step(w, g, state, h, t, lr, diag, SRF)
+    m, v = state[0], state[1]
+    b1, b2, eps, coupled, shrink, c1, c2 = _setup(h, t, lr)
+    for i in range(w.size):
+        wi = w[i]
+        gi = g[i] + coupled * wi
+        mi = b1 * m[i] + (1.0 - b1) * gi
+        vi = b2 * v[i] + (1.0 - b2) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        w[i] = (wi - shrink * wi) - lr * (mi / c1) / (vi / c2 + eps)
+    low, high = value_range(v)
+    diag[0], diag[1] = low / c2, high / c2
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def invadam_update(w, g, state, h, t, lr, diag):
     """InvAdam (arXiv 2603.07122): multiplies where Adam divides.
 
     ``w ← w − η·m̂ ⊙ (√v̂ + ε)``. Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
-    _moment_step(w, g, state, h, t, lr, diag, INVERSE)
+    m, v = state[0], state[1]
+    b1, b2, eps, coupled, shrink, c1, c2 = _setup(h, t, lr)
+    for i in range(w.size):
+        wi = w[i]
+        gi = g[i] + coupled * wi
+        mi = b1 * m[i] + (1.0 - b1) * gi
+        vi = b2 * v[i] + (1.0 - b2) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        w[i] = (wi - shrink * wi) - lr * (mi / c1) * (math.sqrt(vi / c2) + eps)
+    low, high = value_range(v)
+    diag[0], diag[1] = low / c2, high / c2
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def homeadam_update(w, g, state, h, t, lr, diag):
     """HomeAdam / HomeAdamW, "sometimes go home" to momentum SGD (arXiv 2603.02649).
 
@@ -112,38 +164,32 @@ def homeadam_update(w, g, state, h, t, lr, diag):
     went home else 0; element-wise: the fraction of coordinates with ``h_k = 1``).
     """
     m, v = state[0], state[1]
-    c1, c2 = _corrections(h, t)
-    eps, tau = h[EPS], h[EXTRA]
-    elementwise = h[EXTRA + 1] != 0.0
+    _, _, eps, _, _, c1, c2 = _setup(h, t, lr)
+    tau = h[EXTRA]
     shift = eps if h[EXTRA + 2] != 0.0 else 0.0
-    vmin = math.inf
-    if elementwise:
+    _moments(w, g, m, v, h, t, lr)
+    vmin = value_range(v)[0] / c2
+    if h[EXTRA + 1] != 0.0:
         home = 0
         for i in range(w.size):
-            wi = _moments(w, g, m, v, i, h, lr)
             vhat = v[i] / c2
-            vmin = min(vmin, vhat)
-            if vhat + shift >= tau:
-                w[i] = wi - lr * (m[i] / c1) / (vhat + eps)
-            else:
-                home += 1
-                w[i] = wi - lr * (m[i] / c1)
+            stays = vhat + shift >= tau
+            home += 0 if stays else 1
+            w[i] = w[i] - lr * (m[i] / c1) / (vhat + eps if stays else 1.0)
         diag[1] = home / w.size
     else:
-        for i in range(w.size):
-            w[i] = _moments(w, g, m, v, i, h, lr)
-            vmin = min(vmin, v[i] / c2)
         went_home = not (vmin + shift >= tau)
-        for i in range(w.size):
-            if went_home:
+        if went_home:
+            for i in range(w.size):
                 w[i] = w[i] - lr * (m[i] / c1)
-            else:
+        else:
+            for i in range(w.size):
                 w[i] = w[i] - lr * (m[i] / c1) / (v[i] / c2 + eps)
         diag[1] = 1.0 if went_home else 0.0
     diag[0] = vmin + eps
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def dualadam_update(w, g, state, h, t, lr, diag):
     """DualAdam (arXiv 2603.07122, authors' code): Adam mixed with InvAdam, then Adam.
 
@@ -151,18 +197,23 @@ def dualadam_update(w, g, state, h, t, lr, diag):
     ``α_t ≥ ξ``: ``w ← w − η·((1−α_t)·m̂/(√v̂+ε) + α_t·m̂⊙(√v̂+ε))``, else the plain Adam step.
     ``ξ = 0`` is InvAdam throughout. Diagnostics: ``[α_t, 1 if the mixed step was taken]``.
     """
-    m, v = state[0], state[1]
-    c1, c2 = _corrections(h, t)
-    eps, xi = h[EPS], h[EXTRA]
+    xi = h[EXTRA]
     alpha = max(0.0, 1.0 - t * xi)
     mixed = alpha >= xi
-    for i in range(w.size):
-        wi = _moments(w, g, m, v, i, h, lr)
-        mhat = m[i] / c1
-        root = math.sqrt(v[i] / c2) + eps
-        if mixed:
-            w[i] = wi - lr * ((1.0 - alpha) * mhat / root + alpha * mhat * root)
-        else:
-            w[i] = wi - lr * mhat / root
+    if not mixed:
+        adam_update(w, g, state, h, t, lr, diag)
+    else:
+        m, v = state[0], state[1]
+        b1, b2, eps, coupled, shrink, c1, c2 = _setup(h, t, lr)
+        for i in range(w.size):
+            wi = w[i]
+            gi = g[i] + coupled * wi
+            mi = b1 * m[i] + (1.0 - b1) * gi
+            vi = b2 * v[i] + (1.0 - b2) * gi * gi
+            m[i] = mi
+            v[i] = vi
+            mhat = mi / c1
+            root = math.sqrt(vi / c2) + eps
+            w[i] = (wi - shrink * wi) - lr * ((1.0 - alpha) * mhat / root + alpha * mhat * root)
     diag[0] = alpha
     diag[1] = 1.0 if mixed else 0.0

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import literal_unroll, njit
+from numba import literal_unroll
 from numba.core.errors import NumbaExperimentalFeatureWarning
 
 from ..fields import ConfigError, build
 from . import adam_family as af
 from . import sgd_family as sf
 from . import hyper as hp
+from ..jit import kernel
 
 # Iterating a tuple of kernels is typed through numba's first-class function machinery.
 warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning,
@@ -102,7 +103,7 @@ def packed_hyper(record) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def apply_update(kind, w, g, state, h, t, lr, diag):
     """Apply optimiser number ``kind`` (its index in the registry) to ``w`` in place."""
     index = 0

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from .registry import N_DIAG, N_STATE, apply_update, get_optimizer, kind_of, packed_hyper
+from ..jit import kernel
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def _replay(kind, w, grads, state, h, lr, trajectory, diagnostics):
     trajectory[0] = w
     diag = np.zeros(diagnostics.shape[1])

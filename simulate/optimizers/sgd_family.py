@@ -8,10 +8,11 @@ Every kernel has the uniform signature ``update(w, g, state, h, t, lr, diag)``: 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ..jit import kernel
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def sgd_update(w, g, state, h, t, lr, diag):
     """SGD, PyTorch form (Robbins & Monro 1951; Polyak 1964; Sutskever et al. 2013).
 
@@ -33,14 +34,14 @@ def sgd_update(w, g, state, h, t, lr, diag):
         w[i] = w[i] - lr * gi
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def signsgd_update(w, g, state, h, t, lr, diag):
     """SignSGD (Bernstein et al. 2018): ``w ← w − η·sign(g)``, with ``sign(0) = 0``."""
     for i in range(w.size):
         w[i] = w[i] - lr * np.sign(g[i])
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def signum_update(w, g, state, h, t, lr, diag):
     """Signum (Bernstein et al. 2018): ``m ← β m + (1−β) g``, ``w ← w − η·sign(m)``.
 
@@ -54,7 +55,7 @@ def signum_update(w, g, state, h, t, lr, diag):
         w[i] = w[i] - lr * np.sign(mi)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def signsgdw_update(w, g, state, h, t, lr, diag):
     """SignSGD with decoupled decay: ``w ← w − ηλw``, then ``w ← w − η·sign(g)``.
 

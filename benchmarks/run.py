@@ -120,6 +120,56 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
+class CpuMonitor:
+    """CPU used by *other* processes while a measurement ran, in cores: busy time of the whole
+    machine (``/proc/stat``) minus this process's and its children's own CPU time, over the
+    wall time. Near 0 on a quiet machine; 1 means another process kept a core busy."""
+
+    def __init__(self):
+        self.start = self._snap()
+
+    @staticmethod
+    def _snap():
+        import resource
+        busy = None
+        try:
+            fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+            values = [int(v) for v in fields]
+            busy = (sum(values[:8]) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            pass
+        own = sum(getattr(resource.getrusage(who), f) for who in
+                  (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                  for f in ("ru_utime", "ru_stime"))
+        return time.perf_counter(), busy, own
+
+    def foreign(self) -> float | None:
+        wall1, busy1, own1 = self._snap()
+        wall0, busy0, own0 = self.start
+        if busy0 is None or busy1 is None or wall1 <= wall0:
+            return None
+        return max(0.0, ((busy1 - busy0) - (own1 - own0)) / (wall1 - wall0))
+
+
+_WAITED = [0.0]
+
+
+def wait_quiet(limit: float, threshold: float = 0.3, window: float = 2.0) -> None:
+    """Wait (at most ``limit`` seconds) until other processes use less than ``threshold``
+    cores over a ``window``-second sample, so a measurement does not share the CPU."""
+    if limit <= 0:
+        return
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        monitor = CpuMonitor()
+        time.sleep(window)
+        load = monitor.foreign()
+        if load is None or load < threshold:
+            break
+        log(f"  waiting for a quiet CPU (other processes use {load:.2f} cores) …")
+    _WAITED[0] += time.perf_counter() - t0
+
+
 def machine() -> dict:
     cpu = "unknown"
     try:
@@ -130,7 +180,12 @@ def machine() -> dict:
     except OSError:
         cpu = platform.processor() or "unknown"
     import numba
+    try:
+        load = Path("/proc/loadavg").read_text().split()[:3]
+    except OSError:
+        load = ["?"] * 3
     info = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "loadavg": " ".join(load),
             "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "numba": numba.__version__,
             "platform": platform.platform()}
@@ -144,20 +199,21 @@ def machine() -> dict:
 
 
 def measure_limits(quick: bool) -> dict:
-    """Single-thread matmul FLOP/s per dtype and streaming ``b = a*s`` bytes/s."""
+    """Single-thread matmul FLOP/s per dtype and streaming ``b = a*s`` bytes/s, each the best
+    of several repeats (a limit is what the machine can reach)."""
     out = {}
-    size = 1500 if quick else 2000
+    size = 2000
     rng = np.random.default_rng(0)
     for dtype in DTYPES:
         a = rng.random((size, size)).astype(dtype)
         b = rng.random((size, size)).astype(dtype)
         a @ b
         times = []
-        for _ in range(3 if quick else 5):
+        for _ in range(5):
             t0 = time.perf_counter()
             a @ b
             times.append(time.perf_counter() - t0)
-        out[f"matmul_{dtype}"] = 2.0 * size ** 3 / median(times)
+        out[f"matmul_{dtype}"] = 2.0 * size ** 3 / min(times)
     elems = 64 * 2 ** 20 // 8
     a = np.full(elems, 1.5)
     b = np.empty_like(a)
@@ -167,7 +223,7 @@ def measure_limits(quick: bool) -> dict:
         t0 = time.perf_counter()
         np.multiply(a, 0.5, out=b)
         times.append(time.perf_counter() - t0)
-    out["stream"] = 16.0 * elems / median(times)
+    out["stream"] = 16.0 * elems / min(times)
     return out
 
 
@@ -178,7 +234,7 @@ def measure_limits(quick: bool) -> dict:
 class Problem:
     X: np.ndarray          # (n, P, d) float64
     y: np.ndarray          # (n,)
-    theta0: np.ndarray     # flat [W.ravel(), b.ravel()]
+    theta0: np.ndarray     # flat [W.ravel(), b.ravel()], W (2, m, d) row-major (``canonical``)
     m: int
     q: float
     c: float
@@ -227,6 +283,19 @@ class Problem:
         return np.concatenate(rows)[:steps].astype(np.int64)
 
 
+def canonical(theta: np.ndarray, m: int, d: int, bias: bool) -> np.ndarray:
+    """Homebound's flat ``θ`` as ``[W.ravel(), b]`` with ``W (2, m, d)`` row-major, the layout
+    the baselines use. ``simulate.network.unflatten`` defines homebound's own layout where it
+    exists (the kernels may store ``Wᵀ``); without it ``θ`` is taken as already row-major."""
+    try:
+        from simulate.network import unflatten
+    except ImportError:
+        return np.asarray(theta, dtype=np.float64)
+    W, b = unflatten(np.asarray(theta, dtype=np.float64), m, d, bias)
+    parts = [np.asarray(W).reshape(-1)] + ([np.asarray(b).reshape(-1)] if bias else [])
+    return np.concatenate(parts)
+
+
 def problem_of(config) -> Problem:
     x = prepare(config)
     model, opt = config.model, config.optimizer
@@ -240,7 +309,8 @@ def problem_of(config) -> Problem:
     if model.activation != "relu" or config.train.l2:
         raise ValueError("baselines implement relu^q without L2")
     return Problem(X=x.train.X.astype(np.float64), y=x.train.y.astype(np.float64),
-                   theta0=x.params.astype(np.float64), m=model.m, q=float(model.q),
+                   theta0=canonical(x.params, model.m, config.data.d, bool(model.bias)),
+                   m=model.m, q=float(model.q),
                    c=float(model.output_scale(config.data.patches)), bias=bool(model.bias),
                    optimizer=opt.name, lr=float(hyper.lr),
                    betas=tuple(getattr(hyper, "betas", (0.9, 0.999))),
@@ -511,25 +581,37 @@ def hb_rate(case: Case, dtype: str, quick: bool, optimizer: str | None = None) -
 # ---------------------------------------------------------------------------------------
 def _kernel_steps(cfg, k: int) -> np.ndarray:
     """``k`` full-batch steps through homebound's own step kernels (``loss_and_grad`` then
-    ``apply_update``, what ``train_run`` calls per step) with the batch fixed to all samples.
-    Internal API: a signature change makes the caller report the check as skipped."""
+    ``apply_update``, what ``train_run`` calls per step) with the batch fixed to all samples
+    and the patches passed dense. Internal API: arguments are matched by name, and a
+    signature this does not know makes the caller report the check as skipped."""
+    import inspect
     from simulate.network import ACTIVATIONS, loss_and_grad
     from simulate.optimizers import N_DIAG, N_STATE, apply_update, kind_of, packed_hyper
     x = prepare(cfg)
     X, y, w = x.train.X, x.train.y, x.params.copy()
     n, P = X.shape[0], X.shape[1]
     model = cfg.model
-    grad = np.zeros_like(w)
+    U = 2 * model.m
+    names = list(inspect.signature(loss_and_grad.py_func).parameters)
+    unit_major = "z" in names          # slopes (P, U) with scratch z, a; else slopes (2, m, P)
+    values = {
+        "w": w, "X": X, "XI": np.zeros((n, P, 0), dtype=np.int32),
+        "XV": np.zeros((n, P, 0), dtype=X.dtype), "y": y, "batch": np.arange(n), "nb": n,
+        "act": ACTIVATIONS.index(model.activation), "q": float(model.q),
+        "c": float(model.output_scale(P)), "m": model.m, "has_bias": bool(model.bias),
+        "l2": float(cfg.train.l2), "grad": np.zeros_like(w), "z": np.zeros(U),
+        "slopes": np.zeros((P, U)) if unit_major else np.zeros((2, model.m, P)),
+        "a": np.zeros(U)}
+    missing = [nm for nm in names if nm not in values]
+    if missing:
+        raise TypeError(f"loss_and_grad takes unknown arguments {missing}")
+    args = [values[nm] for nm in names]
     state = np.zeros((N_STATE, w.size), dtype=w.dtype)
     hyper = packed_hyper(cfg.optimizer.hyper)
     diag = np.zeros(N_DIAG)
-    slopes = np.zeros((2, model.m, P))
-    batch = np.arange(n)
     for t in range(1, k + 1):
-        loss_and_grad(w, X, y, batch, n, ACTIVATIONS.index(model.activation), float(model.q),
-                      float(model.output_scale(P)), model.m, bool(model.bias),
-                      float(cfg.train.l2), grad, slopes)
-        apply_update(kind_of(cfg.optimizer.name), w, grad, state, hyper, t,
+        loss_and_grad(*args)
+        apply_update(kind_of(cfg.optimizer.name), w, values["grad"], state, hyper, t,
                      float(cfg.optimizer.lr), diag)
     return w.astype(np.float64)
 
@@ -543,9 +625,10 @@ def agreement(case: Case, quick: bool, backends) -> dict:
     if cfg.data.n * cfg.data.d > 2_000_000:
         return {}
     pb = problem_of(cfg)
-    refs = {"train()": train(cfg).params}
+    shape = (cfg.model.m, cfg.data.d, bool(cfg.model.bias))
+    refs = {"train()": canonical(train(cfg).params, *shape)}
     try:
-        refs["kernels"] = _kernel_steps(cfg, k)
+        refs["kernels"] = canonical(_kernel_steps(cfg, k), *shape)
     except Exception as err:  # noqa: BLE001
         log(f"  kernel-level check skipped: {type(err).__name__}: {err}")
     thetas = {b: MAKERS[b](pb, "float64")(k, None) for b in backends}
@@ -586,11 +669,13 @@ def _env(**extra):
     return env
 
 
-def sweep(quick: bool) -> dict:
+def sweep(quick: bool, wait: float = 0.0) -> dict:
     runs, repeats = (64, 1) if quick else (64, 3)
     out = {"runs": runs}
     for label, mode, threads in (("loop_1", "loop", 1), ("batched_1", "batched", 1),
                                  ("batched_2", "batched", 2)):
+        wait_quiet(wait)
+        monitor = CpuMonitor()
         proc = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--sweep-worker", mode, str(runs),
              str(repeats)], env=_env(NUMBA_NUM_THREADS=str(threads)), cwd=REPO,
@@ -600,6 +685,7 @@ def sweep(quick: bool) -> dict:
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         out[label] = res["seconds"]
         out[f"{label}_threads"] = res["threads"]
+        out[f"{label}_foreign"] = monitor.foreign()
         out["layer"] = res["layer"]
     return out
 
@@ -649,6 +735,10 @@ def fmt_rate(x):
     return f"{x:.3g}"
 
 
+def fmt_load(x):
+    return "?" if x is None else f"{x:.2f}"
+
+
 def fmt_ratio(a, b):
     if a is None or b is None:
         return "—"
@@ -673,6 +763,9 @@ def main(argv=None):
     ap.add_argument("--dtypes", default=",".join(DTYPES), help="float64,float32")
     ap.add_argument("--no-profile", action="store_true", help="skip the step-split profile")
     ap.add_argument("--json", help="also write the raw numbers to this file")
+    ap.add_argument("--wait", type=float, default=90.0, metavar="SECONDS",
+                    help="before each measurement wait up to this long for other processes to "
+                         "leave the CPU (default 90; 0 = don't wait)")
     ap.add_argument("--sweep-worker", nargs=3, metavar=("MODE", "RUNS", "REPEATS"),
                     help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -709,6 +802,8 @@ def main(argv=None):
         pb = problem_of(case.config("float64", 1, quick))
         shape = (pb.batch, pb.m, pb.P, pb.d)
         for dtype in dtypes:
+            wait_quiet(args.wait)
+            monitor = CpuMonitor()
             log(f"{case.name} {dtype}: homebound …")
             rates = {"homebound": hb_rate(case, dtype, quick)["rate"]}
             cpu = {}
@@ -726,7 +821,8 @@ def main(argv=None):
             flop_frac = flops_per_step(shape) * hb / limits[f"matmul_{dtype}"]
             byte_frac = update_bytes(pb.optimizer, pb.n_params, itemsize) * hb / limits["stream"]
             rows.append({"case": case.name, "dtype": dtype, "rates": rates, "cpu": cpu,
-                         "flop_frac": flop_frac, "byte_frac": byte_frac, "note": case.note})
+                         "flop_frac": flop_frac, "byte_frac": byte_frac, "note": case.note,
+                         "foreign": monitor.foreign()})
             raw["cases"][f"{case.name}/{dtype}"] = rows[-1]
         if case.name != "large":
             try:
@@ -734,6 +830,7 @@ def main(argv=None):
             except Exception as err:  # noqa: BLE001
                 checks[case.name] = {"error": f"{type(err).__name__}: {err}"}
             if not args.no_profile:
+                wait_quiet(args.wait)
                 log(f"{case.name}: profile (signsgd vs {pb.optimizer}) …")
                 full_rate = next(r["rates"]["homebound"] for r in rows
                                  if r["case"] == case.name and r["dtype"] == dtypes[0])
@@ -747,13 +844,19 @@ def main(argv=None):
     sweep_res = startup_res = None
     if "sweep" in only:
         log("sweep (subprocesses) …")
-        sweep_res = sweep(quick)
+        sweep_res = sweep(quick, args.wait)
         raw["sweep"] = sweep_res
     if "startup" in only:
         log("startup (subprocesses) …")
+        wait_quiet(args.wait)
         startup_res = startup()
         raw["startup"] = startup_res
     raw["wall_seconds"] = time.perf_counter() - t_start
+    raw["waited_seconds"] = _WAITED[0]
+    try:
+        raw["loadavg_end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        pass
 
     report(raw, rows, profile, checks, sweep_res, startup_res, quick)
     if args.json:
@@ -778,13 +881,15 @@ def report(raw, rows, profile, checks, sweep_res, startup_res, quick):
       f"{limits['matmul_float64'] / 1e9:.1f} GFLOP/s float64, "
       f"{limits['matmul_float32'] / 1e9:.1f} GFLOP/s float32; streaming b=a·s "
       f"{limits['stream'] / 1e9:.1f} GB/s")
-    p(f"- total time {raw['wall_seconds']:.0f} s\n")
+    p(f"- load average at start {info['loadavg']}, at end {raw.get('loadavg_end', '?')}")
+    p(f"- total time {raw['wall_seconds']:.0f} s, of which {raw['waited_seconds']:.0f} s "
+      "waiting for other processes to leave the CPU\n")
 
     if rows:
         p("## Training steps per second (higher is better)\n")
         p("| case | dtype | homebound | PyTorch | JAX | NumPy | hb/PyTorch | hb/JAX | hb/NumPy "
-          "| FLOP/s vs matmul | update B/s vs stream |")
-        p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| FLOP/s vs matmul | update B/s vs stream | other load |")
+        p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows:
             rt = r["rates"]
             p(f"| {r['case']} | {r['dtype']} | {fmt_rate(rt['homebound'])} "
@@ -793,14 +898,17 @@ def report(raw, rows, profile, checks, sweep_res, startup_res, quick):
               f"| {fmt_ratio(rt['homebound'], rt.get('pytorch'))} "
               f"| {fmt_ratio(rt['homebound'], rt.get('jax'))} "
               f"| {fmt_ratio(rt['homebound'], rt.get('numpy'))} "
-              f"| {100 * r['flop_frac']:.1f}% | {100 * r['byte_frac']:.1f}% |")
+              f"| {100 * r['flop_frac']:.1f}% | {100 * r['byte_frac']:.1f}% "
+              f"| {fmt_load(r['foreign'])} |")
         p("")
         p("Cases: " + "; ".join(f"`{c.name}` = {c.note}" for c in CASES
                                 if any(r["case"] == c.name for r in rows)) + ".")
         p("FLOP/s vs matmul: homebound's 4·B·2m·P·d FLOP per step (forward + weight gradient, "
           "2 FLOP per multiply-add) × steps/s over the matmul's FLOP/s (the bound of `large`). "
           "Update B/s vs stream: the optimiser's bytes per step (Adam 7, GD 3 numbers per "
-          "parameter) × steps/s over the streaming bytes/s (the bound of an update).")
+          "parameter) × steps/s over the streaming bytes/s (the bound of an update). "
+          "Other load: cores' worth of CPU that other processes used while the row was measured "
+          "(well above 0 means the numbers are disturbed; re-run on a quiet machine).")
         busy = [f"{r['case']}/{r['dtype']}/{b} {v:.2f}" for r in rows for b, v in r["cpu"].items()
                 if v > 1.3]
         if busy:
@@ -848,11 +956,12 @@ def report(raw, rows, profile, checks, sweep_res, startup_res, quick):
     if sweep_res:
         s = sweep_res
         p(f"## sweep: {s['runs']} runs of the `default` preset (numba layer {s['layer']})\n")
-        p("| how | threads | seconds | runs/s |")
-        p("|---|---:|---:|---:|")
+        p("| how | threads | seconds | runs/s | other load |")
+        p("|---|---:|---:|---:|---:|")
         for label, how in (("loop_1", "`train` one at a time"), ("batched_1", "`train_many`"),
                            ("batched_2", "`train_many`")):
-            p(f"| {how} | {s[label + '_threads']} | {s[label]:.2f} | {s['runs'] / s[label]:.1f} |")
+            p(f"| {how} | {s[label + '_threads']} | {s[label]:.2f} | {s['runs'] / s[label]:.1f} "
+              f"| {fmt_load(s.get(label + '_foreign'))} |")
         p(f"\nbatched: 2 threads vs 1 = {s['batched_1'] / s['batched_2']:.2f}×; "
           f"batched (2 threads) vs one at a time = {s['loop_1'] / s['batched_2']:.2f}×; "
           f"batched vs one at a time, both 1 thread = {s['loop_1'] / s['batched_1']:.2f}×\n")

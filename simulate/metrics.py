@@ -18,8 +18,10 @@ from __future__ import annotations
 import math
 
 
-from .network import loss_and_error
+import numpy as np
+
 from .jit import kernel
+from .network import loss_and_error
 
 METRICS = ("train_loss", "train_error", "test_loss", "test_error", "gap", "feature_pos",
            "feature_neg", "noise_mean", "noise_min", "noise_max", "weight_norm", "lr")
@@ -28,33 +30,37 @@ METRICS = ("train_loss", "train_error", "test_loss", "test_error", "gap", "featu
 
 
 @kernel
-def record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, row, memorisation):
-    """Fill ``row`` (``len(METRICS)``) and ``memorisation`` (``n``) for parameters ``w``."""
-    d = X.shape[2]
-    row[TRAIN_LOSS], row[TRAIN_ERROR] = loss_and_error(w, X, y, act, q, c, m, has_bias, slopes)
-    row[TEST_LOSS], row[TEST_ERROR] = loss_and_error(w, Xte, yte, act, q, c, m, has_bias, slopes)
+def record(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes, row,
+           memorisation):
+    """Fill ``row`` (``len(METRICS)``) and ``memorisation`` (``n``) for parameters ``w``.
+
+    ``train`` and ``test`` are ``(X, index, value)`` patch triples (see ``network``)."""
+    P, U = slopes.shape
+    m = U // 2
+    d = u.size
+    X, XI, XV = train
+    row[TRAIN_LOSS], row[TRAIN_ERROR] = loss_and_error(w, X, XI, XV, y, act, q, c, has_bias, z, slopes)
+    X, XI, XV = test
+    row[TEST_LOSS], row[TEST_ERROR] = loss_and_error(w, X, XI, XV, yte, act, q, c, has_bias, z, slopes)
     row[GAP] = row[TEST_LOSS] - row[TRAIN_LOSS]
-    for j in range(2):
-        best = -math.inf
-        for r in range(m):
-            base = (j * m + r) * d
-            g = 0.0
-            for k in range(d):
-                g += w[base + k] * u[k]
-            best = max(best, g if j == 0 else -g)
-        row[FEATURE_POS + j] = best
+    z[:] = 0.0
+    for k in range(d):
+        for unit in range(U):
+            z[unit] += w[k * U + unit] * u[k]
+    row[FEATURE_POS] = np.max(z[:m])
+    row[FEATURE_NEG] = np.max(-z[m:])
     total, low, high = 0.0, math.inf, -math.inf
-    n = X.shape[0]
+    n = y.size
     for i in range(n):
-        j = 0 if y[i] > 0 else 1
-        best = -math.inf
-        for r in range(m):
-            base = (j * m + r) * d
-            rho = 0.0
-            for p in range(noise.shape[1]):
-                for k in range(d):
-                    rho += w[base + k] * noise[i, p, k]
-            best = max(best, rho)
+        first = 0 if y[i] > 0 else m
+        z[:] = 0.0
+        for p in range(noise.shape[1]):
+            for k in range(d):
+                value = noise[i, p, k]
+                if value != 0.0:
+                    for r in range(m):
+                        z[r] += w[k * U + first + r] * value
+        best = np.max(z[:m])
         memorisation[i] = best
         total += best
         low = min(low, best)
@@ -65,10 +71,3 @@ def record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, row,
         sq += w[k] * w[k]
     row[WEIGHT_NORM] = math.sqrt(sq)
     row[LR] = lr
-
-
-def metric_index(name: str) -> int:
-    return METRICS.index(name)
-
-
-

@@ -17,16 +17,20 @@ from . import training as tr
 from .config import RunConfig
 from .data import PatchData, generate
 from .metrics import METRICS
-from .network import ACTIVATIONS, n_params
+from .network import ACTIVATIONS, flatten, unflatten
 from .optimizers import N_DIAG, N_STATE, get_optimizer, kind_of, packed_hyper
+from .patches import kernel_arrays, slots
 
 
 @dataclass(frozen=True)
 class RunInputs:
-    """Everything ``train_run`` reads for one run (arrays in the run's dtype)."""
+    """Everything ``train_run`` reads for one run (arrays in the run's dtype); ``train_arrays``
+    and ``test_arrays`` are the ``(X, index, value)`` triples the kernels take."""
 
     train: PatchData
     test: PatchData
+    train_arrays: tuple
+    test_arrays: tuple
     params: np.ndarray
     hyper: np.ndarray
     ints: np.ndarray
@@ -34,18 +38,19 @@ class RunInputs:
 
 
 def init_params(config: RunConfig, dtype) -> np.ndarray:
-    """Initial ``θ``: ``w ~ N(0, σ_0² I)`` with zero biases, or PyTorch ``Conv1d``'s default
-    ``U(±1/√d)`` for weights and biases."""
+    """Initial flat ``θ``: ``w ~ N(0, σ_0² I)`` with zero biases, or PyTorch ``Conv1d``'s
+    default ``U(±1/√d)`` for weights and biases (drawn in ``W (2, m, d)`` order)."""
     model, d = config.model, config.data.d
     rng = np.random.Generator(np.random.PCG64(config.stream_seed("init")))
-    k = n_params(model.m, d, model.bias)
+    shape = (2, model.m, d)
     if model.init == "normal":
-        theta = np.zeros(k)
-        theta[: 2 * model.m * d] = rng.normal(0.0, model.sigma0, size=2 * model.m * d)
+        W = rng.normal(0.0, model.sigma0, size=shape)
+        b = np.zeros((2, model.m))
     else:
         bound = 1.0 / math.sqrt(d)
-        theta = rng.uniform(-bound, bound, size=k)
-    return theta.astype(dtype)
+        W = rng.uniform(-bound, bound, size=shape)
+        b = rng.uniform(-bound, bound, size=(2, model.m))
+    return flatten(W, b if model.bias else None).astype(dtype)
 
 
 def prepare(config: RunConfig) -> RunInputs:
@@ -68,9 +73,12 @@ def prepare(config: RunConfig) -> RunInputs:
     floats[tr.F_LR] = config.optimizer.lr
     floats[tr.F_GAMMA] = train.gamma
     floats[tr.F_L2] = train.l2
+    train_data = generate(data, data.n, config.stream_seed("data"), dtype=dtype)
+    test_data = generate(data, data.n_test, config.stream_seed("test"), balanced=False, dtype=dtype)
     return RunInputs(
-        train=generate(data, data.n, config.stream_seed("data"), dtype=dtype),
-        test=generate(data, data.n_test, config.stream_seed("test"), balanced=False, dtype=dtype),
+        train=train_data, test=test_data,
+        train_arrays=kernel_arrays(train_data.X, slots(data)),
+        test_arrays=kernel_arrays(test_data.X, slots(data)),
         params=init_params(config, dtype),
         hyper=packed_hyper(config.optimizer.hyper),
         ints=ints, floats=floats)
@@ -99,6 +107,10 @@ class RunResult:
     @property
     def diverged(self) -> bool:
         return self.diverged_at is not None
+
+    def weights(self):
+        """Final ``(W (2, m, d), b (2, m) or None)``; row ``j = 0`` is the ``+1`` class."""
+        return unflatten(self.params, self.config.model.m, self.config.data.d, self.config.model.bias)
 
     def metric(self, name: str) -> np.ndarray:
         return self.metrics[:, METRICS.index(name)]
@@ -151,8 +163,9 @@ def _train_group(configs: list[RunConfig]) -> list[RunResult]:
     memorisation = np.empty((R, L, n))
     diagnostics = np.empty((R, L, N_DIAG))
     outcome = np.empty((R, 2), dtype=np.int64)
-    tr.train_batch(stack(lambda x: x.train.X), stack(lambda x: x.train.y),
-                   stack(lambda x: x.test.X), stack(lambda x: x.test.y),
+    triple = lambda get: tuple(stack(lambda x: get(x)[i]) for i in range(3))
+    tr.train_batch(triple(lambda x: x.train_arrays), stack(lambda x: x.train.y),
+                   triple(lambda x: x.test_arrays), stack(lambda x: x.test.y),
                    stack(lambda x: x.train.direction.astype(x.params.dtype)),
                    stack(lambda x: x.train.noise), params, state, stack(lambda x: x.hyper),
                    stack(lambda x: x.ints), stack(lambda x: x.floats), log_steps,

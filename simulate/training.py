@@ -49,12 +49,14 @@ def _finite(w):
 
 
 @kernel
-def train_run(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
+def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_steps,
               logged, metrics, memorisation, diagnostics):
     """Train one run in place. Returns ``(diverged_at, steps_done)`` (``diverged_at = -1``
-    when the run finished). ``logged[i]`` is the step of log row ``i`` (−1 if unused) and
+    when the run finished). ``train`` and ``test`` are ``(X, index, value)`` patch triples
+    (see ``network``). ``logged[i]`` is the step of log row ``i`` (−1 if unused) and
     ``diagnostics[i]`` the optimiser diagnostics averaged over the steps since the last row."""
-    n = X.shape[0]
+    X, XI, XV = train
+    n = y.size
     kind, act, m, has_bias = ints[I_KIND], ints[I_ACT], ints[I_M], ints[I_BIAS] != 0
     batch_size, sampling, schedule, step_size = ints[I_BATCH], ints[I_SAMPLING], ints[I_SCHEDULE], ints[I_STEP_SIZE]
     q, c, lr0, gamma, l2 = floats[F_Q], floats[F_C], floats[F_LR], floats[F_GAMMA], floats[F_L2]
@@ -64,7 +66,9 @@ def train_run(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
     order = np.arange(n)
     batch = np.arange(n)
     grad = np.zeros_like(w)
-    slopes = np.zeros((2, m, X.shape[1]))
+    slopes = np.zeros((XI.shape[1], 2 * m))
+    z = np.zeros(2 * m)
+    a = np.zeros(2 * m)
     diag = np.zeros(N_DIAG)
     diag_sum = np.zeros(N_DIAG)
     logged[:] = -1
@@ -75,7 +79,8 @@ def train_run(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
     position = n
     since = 0
     lr = scheduled_lr(lr0, schedule, 1, total, step_size, gamma)
-    record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, metrics[0], memorisation[0])
+    record(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes, metrics[0],
+           memorisation[0])
     logged[0] = 0
     row = 1
     for t in range(1, total + 1):
@@ -91,16 +96,16 @@ def train_run(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
             for b in range(nb):
                 batch[b] = below(rng, n)
         lr = scheduled_lr(lr0, schedule, t, total, step_size, gamma)
-        loss = loss_and_grad(w, X, y, batch, nb, act, q, c, m, has_bias, l2, grad, slopes)
+        loss = loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, slopes, a)
         if not math.isfinite(loss):
-            _close(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, t - 1, row,
-                   logged, metrics, memorisation)
+            _close(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes, t - 1,
+                   row, logged, metrics, memorisation)
             return t, t - 1
         apply_update(kind, w, grad, state, h, t, lr, diag)
         diag_sum += diag
         since += 1
         if t == log_steps[row]:
-            record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes,
+            record(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes,
                    metrics[row], memorisation[row])
             logged[row] = t
             diagnostics[row] = diag_sum / since
@@ -113,22 +118,25 @@ def train_run(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
 
 
 @kernel
-def _close(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes, done, row, logged,
-           metrics, memorisation):
+def _close(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes, done, row,
+           logged, metrics, memorisation):
     """Log the state a diverged run stopped in, unless that step is already logged."""
     if logged[row - 1] != done:
-        record(w, X, y, Xte, yte, u, noise, act, q, c, m, has_bias, lr, slopes,
+        record(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes,
                metrics[row], memorisation[row])
         logged[row] = done
 
 
 @kernel(parallel=True)
-def train_batch(X, y, Xte, yte, u, noise, w, state, h, ints, floats, log_steps,
+def train_batch(train, y, test, yte, u, noise, w, state, h, ints, floats, log_steps,
                 logged, metrics, memorisation, diagnostics, outcome):
-    """``train_run`` over the leading (run) axis of every argument but ``log_steps``, in
+    """``train_run`` over the leading (run) axis of every array but ``log_steps``, in
     parallel; ``outcome[r] = (diverged_at, steps_done)``."""
-    for r in prange(X.shape[0]):
-        diverged_at, done = train_run(X[r], y[r], Xte[r], yte[r], u[r], noise[r], w[r], state[r],
+    X, XI, XV = train
+    Xte, XIte, XVte = test
+    for r in prange(y.shape[0]):
+        diverged_at, done = train_run((X[r], XI[r], XV[r]), y[r], (Xte[r], XIte[r], XVte[r]),
+                                      yte[r], u[r], noise[r], w[r], state[r],
                                       h[r], ints[r], floats[r], log_steps, logged[r], metrics[r],
                                       memorisation[r], diagnostics[r])
         outcome[r, 0] = diverged_at

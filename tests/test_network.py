@@ -4,7 +4,8 @@ import itertools
 import numpy as np
 import pytest
 
-from simulate.network import ACTIVATIONS, loss_and_grad, n_params
+from simulate.network import ACTIVATIONS, flatten, loss_and_grad, n_params, unflatten
+from simulate.patches import to_sparse
 
 CASES = [(act, q, scale, bias)
          for act, q in [("relu", 1.0), ("relu", 2.0), ("relu", 3.0), ("relu", 2.5), ("linear", 1.0)]
@@ -19,35 +20,60 @@ def _problem(bias, seed=0, n=6, P=3, d=7, m=4):
     return X, y, w, m
 
 
+def _patch_arrays(X, sparse):
+    """The ``(X, index, value)`` triple of the kernels, dense or as non-zero lists."""
+    n, P, d = X.shape
+    if not sparse:
+        return X, np.zeros((n, P, 0), np.int32), np.zeros((n, P, 0))
+    return (np.zeros((n, P, 0)), *to_sparse(X, d))
+
+
+def _loss(w, X, y, batch, act, q, c, m, bias, l2, sparse, grad=None):
+    P = X.shape[1]
+    scratch = (np.zeros(2 * m), np.zeros((P, 2 * m)), np.zeros(2 * m))
+    grad = np.zeros_like(w) if grad is None else grad
+    return loss_and_grad(w, *_patch_arrays(X, sparse), y, batch, batch.size,
+                         ACTIVATIONS.index(act), q, c, bias, l2, grad, *scratch)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("act,q,scale,bias", CASES)
-def test_gradient_matches_central_differences(act, q, scale, bias):
+def test_gradient_matches_central_differences(act, q, scale, bias, sparse):
     X, y, w, m = _problem(bias)
+    X[X < -0.5] = 0.0                      # some zeros, so the sparse lists have padding
     P = X.shape[1]
     c = {"one": 1.0, "1/m": 1.0 / m, "1/P": 1.0 / P}[scale]
     batch = np.array([4, 1, 3, 0])
-    slopes = np.zeros((2, m, P))
-    args = (X, y, batch, batch.size, ACTIVATIONS.index(act), q, c, m, bias, 0.03)
+    args = (X, y, batch, act, q, c, m, bias, 0.03, sparse)
     grad = np.zeros_like(w)
-    loss_and_grad(w, *args, grad, slopes)
-    scratch = np.zeros_like(w)
+    _loss(w, *args, grad=grad)
     h = 1e-6
     numeric = np.empty_like(w)
     for k in range(w.size):
         up, down = w.copy(), w.copy()
         up[k] += h
         down[k] -= h
-        numeric[k] = (loss_and_grad(up, *args, scratch, slopes)
-                      - loss_and_grad(down, *args, scratch, slopes)) / (2 * h)
+        numeric[k] = (_loss(up, *args) - _loss(down, *args)) / (2 * h)
     # central differences are O(h²) accurate; relu kinks are avoided by the random data
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
     assert np.abs(grad).max() > 1e-3
 
 
-def test_loss_is_logistic_on_margin():
-    X, y, w, m = _problem(False)
-    slopes = np.zeros((2, m, X.shape[1]))
+@pytest.mark.parametrize("sparse", [False, True])
+def test_loss_is_logistic_on_the_cnn_margin(sparse):
+    X, y, w, m = _problem(True)
     batch = np.arange(X.shape[0])
-    loss = loss_and_grad(w, X, y, batch, batch.size, 1, 1.0, 1.0, m, False, 0.0, np.zeros_like(w), slopes)
-    W = w.reshape(2, m, -1)
-    f = np.einsum("rd,npd->n", W[0], X) - np.einsum("rd,npd->n", W[1], X)
-    np.testing.assert_allclose(loss, np.mean(np.log1p(np.exp(-y * f))), rtol=1e-13)
+    loss = _loss(w, X, y, batch, "relu", 3.0, 0.5, m, True, 0.0, sparse)
+    W, b = unflatten(w, m, X.shape[2], True)
+    pre = np.einsum("jrd,npd->njrp", W, X) + b[None, :, :, None]
+    F = 0.5 * np.maximum(pre, 0.0) ** 3
+    f = F[:, 0].sum(axis=(1, 2)) - F[:, 1].sum(axis=(1, 2))
+    np.testing.assert_allclose(loss, np.mean(np.log1p(np.exp(-y * f))), rtol=1e-12)
+
+
+def test_flatten_round_trips():
+    rng = np.random.default_rng(1)
+    W, b = rng.normal(size=(2, 3, 5)), rng.normal(size=(2, 3))
+    W2, b2 = unflatten(flatten(W, b), 3, 5, True)
+    np.testing.assert_array_equal(W, W2)
+    np.testing.assert_array_equal(b, b2)

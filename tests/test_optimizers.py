@@ -59,7 +59,7 @@ def make_trace(seed: int, k: int, T: int):
     """Random params0 (k,) and gradients (T, k) with scales spread over decades.
 
     Per-coordinate scales in [1e-2, 10] and per-block (10 steps) time scales in
-    [10^-1.5, 10] make v̂ move over roughly 1e-7 .. 1e4, so thresholds τ drawn on a log
+    [10^-1.5, 10] make v̂ move over roughly 1e-8 .. 1e4, so thresholds τ drawn on a log
     scale fall both above and below it (both HomeAdam branches occur).
     """
     rng = np.random.default_rng(seed)
@@ -80,7 +80,7 @@ _beta = st.floats(0.0, 0.999)
 _eps = log_uniform(1e-10, 1e-3)
 _wd = st.floats(0.0, 0.1)
 _unit_open = st.floats(0.0, 1.0, exclude_max=True)
-_tau = log_uniform(1e-4, 1e2)
+_tau = log_uniform(1e-6, 1e2)
 
 
 @st.composite

@@ -25,6 +25,9 @@ from .jit import kernel
 
 RELU, LINEAR = 0, 1
 ACTIVATIONS = ("relu", "linear")
+#: Dense batches with at least this many multiply-adds per pass (``nb·P·2m·d``) go through
+#: BLAS matrix products (``Z = X Wᵀ``, ``∇Wᵀ = Xᵀ A``) instead of the per-sample loops.
+BLAS_MIN_WORK = 20_000_000
 
 
 def n_params(m: int, d: int, bias: bool) -> int:
@@ -132,6 +135,61 @@ def margin(w, x, xi, xv, act, q, c, has_bias, z, slopes):
 
 
 @kernel
+def _uses_blas(X, nb, U):
+    n, P, d = X.shape
+    return d > 0 and nb * P * U * d >= BLAS_MIN_WORK
+
+
+@kernel
+def _blas_margins(w, X, y, batch, nb, act, q, c, has_bias, U):
+    """Margins ``y·f`` of ``X[batch[:nb]]`` and the slopes ``σ'`` (rows ``i·P + p``) via one
+    matrix product ``Z = X Wᵀ`` (BLAS); returns ``(yf, slopes, rows)``."""
+    n, P, d = X.shape
+    m = U // 2
+    if nb == n and batch[0] == 0 and batch[nb - 1] == nb - 1:
+        rows = X.reshape(n * P, d)
+    else:
+        rows = np.empty((nb * P, d), dtype=X.dtype)
+        for b in range(nb):
+            rows[b * P:(b + 1) * P] = X[batch[b]]
+    Z = np.dot(rows, w[: d * U].reshape(d, U))
+    slopes = np.empty((nb * P, U))
+    yf = np.zeros(nb)
+    for b in range(nb):
+        f = 0.0
+        for p in range(P):
+            for u in range(U):
+                zu = Z[b * P + p, u] + (w[d * U + u] if has_bias else 0.0)
+                s, ds = activation(zu, act, q)
+                f += c * s if u < m else -c * s
+                slopes[b * P + p, u] = ds
+        yf[b] = y[batch[b]] * f
+    return yf, slopes, rows
+
+
+@kernel
+def _blas_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U):
+    """:func:`loss_and_grad` for large dense batches: ``∇Wᵀ = Xᵀ A`` by BLAS."""
+    n, P, d = X.shape
+    m = U // 2
+    yf, A, rows = _blas_margins(w, X, y, batch, nb, act, q, c, has_bias, U)
+    total = 0.0
+    for b in range(nb):
+        if not math.isfinite(yf[b]):
+            return math.nan
+        total += softplus(-yf[b])
+        coef = -y[batch[b]] * c / (1.0 + math.exp(yf[b])) / nb
+        for p in range(P):
+            for u in range(U):
+                A[b * P + p, u] *= coef if u < m else -coef
+    grad[: d * U] = np.dot(rows.T, A.astype(rows.dtype)).ravel()
+    if has_bias:
+        for u in range(U):
+            grad[d * U + u] = np.sum(A[:, u])
+    return total / nb
+
+
+@kernel
 def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, slopes, a):
     """Mean logistic loss over ``batch[:nb]`` (plus L2) and its gradient into ``grad``.
 
@@ -139,6 +197,9 @@ def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, 
     """
     P, U = slopes.shape
     m = U // 2
+    if _uses_blas(X, nb, U):
+        total = _blas_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U)
+        return _add_l2(w, grad, l2, total)
     grad[:] = 0.0
     total = 0.0
     for b in range(nb):
@@ -156,24 +217,36 @@ def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, 
                 active = active or a[u] != 0.0
             if active:
                 accumulate(grad, X[i], XI[i], XV[i], p, has_bias, a)
-    total /= nb
-    if l2 != 0.0:
-        sq = 0.0
-        for k in range(w.size):
-            sq += w[k] * w[k]
-            grad[k] += l2 * w[k]
-        total += 0.5 * l2 * sq
-    return total
+    return _add_l2(w, grad, l2, total / nb)
+
+
+@kernel
+def _add_l2(w, grad, l2, loss):
+    """Coupled L2: ``grad += λ₂ θ``; returns ``loss + (λ₂/2)‖θ‖²``."""
+    if l2 == 0.0:
+        return loss
+    sq = 0.0
+    for k in range(w.size):
+        sq += w[k] * w[k]
+        grad[k] += l2 * w[k]
+    return loss + 0.5 * l2 * sq
 
 
 @kernel
 def loss_and_error(w, X, XI, XV, y, act, q, c, has_bias, z, slopes):
     """Mean logistic loss and 0-1 error (``y·f ≤ 0`` counts as an error) over a whole set."""
     n = y.size
+    U = z.size
     loss = 0.0
     wrong = 0
+    big = _uses_blas(X, n, U)
+    if big:
+        margins = _blas_margins(w, X, y, np.arange(n), n, act, q, c, has_bias, U)[0]
     for i in range(n):
-        yf = y[i] * margin(w, X[i], XI[i], XV[i], act, q, c, has_bias, z, slopes)
+        if big:
+            yf = margins[i]
+        else:
+            yf = y[i] * margin(w, X[i], XI[i], XV[i], act, q, c, has_bias, z, slopes)
         loss += softplus(-yf)
         if not (yf > 0.0):
             wrong += 1

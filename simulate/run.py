@@ -4,6 +4,10 @@
 returns a :class:`RunResult` holding the logged trajectory. ``train_many(configs)`` groups
 configs by array shape and trains each group with one parallel ``train_batch`` call; its
 results are bit-identical to calling ``train`` on each config alone.
+
+Parallelism is over independent runs only. The BLAS library (used for large dense batches,
+see ``network.BLAS_MIN_WORK``) is held to one thread while training: a multi-threaded BLAS
+splits its reductions by thread count, which would make results depend on it.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import training as tr
 from .config import RunConfig
@@ -164,12 +169,13 @@ def _train_group(configs: list[RunConfig]) -> list[RunResult]:
     diagnostics = np.empty((R, L, N_DIAG))
     outcome = np.empty((R, 2), dtype=np.int64)
     triple = lambda get: tuple(stack(lambda x: get(x)[i]) for i in range(3))
-    tr.train_batch(triple(lambda x: x.train_arrays), stack(lambda x: x.train.y),
-                   triple(lambda x: x.test_arrays), stack(lambda x: x.test.y),
-                   stack(lambda x: x.train.direction.astype(x.params.dtype)),
-                   stack(lambda x: x.train.noise), params, state, stack(lambda x: x.hyper),
-                   stack(lambda x: x.ints), stack(lambda x: x.floats), log_steps,
-                   logged, metrics, memorisation, diagnostics, outcome)
+    with threadpool_limits(limits=1, user_api="blas"):
+        tr.train_batch(triple(lambda x: x.train_arrays), stack(lambda x: x.train.y),
+                       triple(lambda x: x.test_arrays), stack(lambda x: x.test.y),
+                       stack(lambda x: x.train.direction.astype(x.params.dtype)),
+                       stack(lambda x: x.train.noise), params, state, stack(lambda x: x.hyper),
+                       stack(lambda x: x.ints), stack(lambda x: x.floats), log_steps,
+                       logged, metrics, memorisation, diagnostics, outcome)
     results = []
     for r, config in enumerate(configs):
         rows = logged[r] >= 0

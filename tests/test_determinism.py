@@ -45,3 +45,26 @@ def test_streams_can_be_shared(tiny):
     np.testing.assert_array_equal(a.params, b.params)
     c = train(tiny("seed=0", "data_seed=1", "test_seed=2", "init_seed=3", "batch_seed=5"))
     assert not np.array_equal(a.params, c.params)
+
+
+_BLAS_SCRIPT = """
+import json
+from simulate.loading import load_config
+from simulate.run import train
+config = load_config("kou2023", ["data.n=200", "data.d=2600", "model.m=10", "train.steps=4",
+                                 "data.n_test=20"])
+print(json.dumps(train(config).params.tolist()))
+"""
+
+
+def test_blas_path_bit_identical_across_thread_counts():
+    # 200 samples · 2 patches · 20 filters · 2600 coordinates ≥ BLAS_MIN_WORK: the BLAS path.
+    # The BLAS library is held to one thread while training, so numba's thread count cannot
+    # change its reductions (its start-up configuration, e.g. OPENBLAS_NUM_THREADS, can).
+    runs = []
+    for threads in ("1", "2"):
+        env = {**os.environ, "NUMBA_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", _BLAS_SCRIPT], env=env, capture_output=True,
+                             text=True, check=True)
+        runs.append(json.loads(out.stdout))
+    assert runs[0] == runs[1]

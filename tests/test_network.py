@@ -77,3 +77,22 @@ def test_flatten_round_trips():
     W2, b2 = unflatten(flatten(W, b), 3, 5, True)
     np.testing.assert_array_equal(W, W2)
     np.testing.assert_array_equal(b, b2)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_blas_path_matches_per_sample_loops(bias):
+    """Large dense batches use BLAS products; same loss and gradient as the loops."""
+    from simulate.network import _blas_loss_and_grad, _uses_blas
+
+    X, y, w, m = _problem(bias, n=9, P=2, d=11, m=3)
+    batch = np.array([3, 1, 4, 7, 0])
+    args = (X, y, batch, "relu", 2.0, 0.5, m, bias, 0.0, False)
+    loop_grad = np.zeros_like(w)
+    loop_loss = _loss(w, *args, grad=loop_grad)
+    blas_grad = np.zeros_like(w)
+    blas_loss = _blas_loss_and_grad(w, X, y, batch, batch.size, 0, 2.0, 0.5, bias, blas_grad, 2 * m)
+    np.testing.assert_allclose(blas_loss, loop_loss, rtol=1e-13)
+    np.testing.assert_allclose(blas_grad, loop_grad, rtol=1e-12, atol=1e-15)
+    assert _uses_blas(np.zeros((10_000, 2, 4000)), 10_000, 200)
+    assert not _uses_blas(np.zeros((200, 2, 1000)), 2, 40)
+    assert not _uses_blas(np.zeros((200, 2, 0)), 200, 40)   # sparse lists never use BLAS

@@ -87,3 +87,14 @@ def test_unknown_preset_and_toml_syntax_error(tmp_path):
     out = homebound("train", str(broken))
     assert out.returncode == 2 and "TOML syntax error" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("flag,check", [
+    ([], lambda out: "HomeAdam" in out and "Rate in N" in out),
+    (["--latex"], lambda out: "\\begin{tabular}" in out and "\\end{tabular}" in out),
+    (["--json"], lambda out: len(json.loads(out)) >= 6),
+])
+def test_theory_table(flag, check):
+    out = homebound("theory", *flag)
+    assert out.returncode == 0, out.stderr
+    assert check(out.stdout)

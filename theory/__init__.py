@@ -1,4 +1,4 @@
-"""homebound.theory: the papers' generalisation bounds and data-model theorems, symbolically.
+"""theory: the papers' generalisation bounds and data-model theorems, symbolically.
 
 Self-contained (stdlib, numpy, scipy, sympy only; never imports the simulator).
 

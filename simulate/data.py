@@ -87,9 +87,8 @@ def generate(cfg: DataConfig, n: int, seed: int, balanced: bool | None = None,
         noise_patches = noise
     position = rng.integers(0, cfg.patches, size=n)
     X = np.empty((n, cfg.patches, cfg.d))
-    for i in range(n):
-        X[i, position[i]] = y[i] * signal
-        X[i, np.arange(cfg.patches) != position[i]] = noise_patches[i]
+    X[np.arange(cfg.patches) != position[:, None]] = noise_patches.reshape(n * k, cfg.d)
+    X[np.arange(n), position] = y[:, None] * signal
     flips = rng.random(n) < cfg.label_noise
     observed = np.where(flips, -y, y)
     return PatchData(X=X.astype(dtype), y=observed.astype(dtype), y_clean=y,

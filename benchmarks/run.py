@@ -102,7 +102,7 @@ CASES = (
          full=Steps(10, 2_000, 1_000, 2_000, 3, 3), quick=Steps(10, 300, 200, 300, 3, 3),
          note="kou2023, GD, full batch n=20"),
     Case("large", "kou2023", _LARGE,
-         full=Steps(1, 3, 3, 3, 1, 1), quick=Steps(1, 2, 2, 2, 1, 1),
+         full=Steps(1, 6, 3, 3, 2, 3), quick=Steps(1, 6, 2, 2, 1, 2),
          quick_overrides=("data.n=1000",),
          note="dense, n=10000 d=4000 m=100, GD full batch (--quick: n=1000)"),
 )
@@ -149,6 +149,28 @@ class CpuMonitor:
         if busy0 is None or busy1 is None or wall1 <= wall0:
             return None
         return max(0.0, ((busy1 - busy0) - (own1 - own0)) / (wall1 - wall0))
+
+
+_ALL_CPUS = None
+
+
+def pin_one_cpu() -> str:
+    """Pin this process (and so every thread PyTorch, XLA, BLAS or numba may start) to one
+    CPU: a thread-count setting alone does not hold XLA's CPU runtime to one core."""
+    global _ALL_CPUS
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity)"
+    _ALL_CPUS = os.sched_getaffinity(0)
+    cpu = max(_ALL_CPUS)
+    os.sched_setaffinity(0, {cpu})
+    return f"pinned to CPU {cpu}"
+
+
+def _unpin():
+    """Undo :func:`pin_one_cpu` before the subprocesses that must see every CPU (the 2-thread
+    sweep, the CLI); they inherit the parent's affinity."""
+    if _ALL_CPUS is not None:
+        os.sched_setaffinity(0, _ALL_CPUS)
 
 
 _WAITED = [0.0]
@@ -596,11 +618,12 @@ def hb_rate(case: Case, dtype: str, quick: bool, optimizer: str | None = None) -
 # ---------------------------------------------------------------------------------------
 # agreement check: three full-batch steps everywhere, parameters compared with homebound
 # ---------------------------------------------------------------------------------------
-def _kernel_steps(cfg, k: int) -> np.ndarray:
-    """``k`` full-batch steps through homebound's own step kernels (``loss_and_grad`` then
-    ``apply_update``, what ``train_run`` calls per step) with the batch fixed to all samples
-    and the patches passed dense. Internal API: arguments are matched by name, and a
-    signature this does not know makes the caller report the check as skipped."""
+def _step_kernels(cfg, batch: np.ndarray, dense: bool = False):
+    """Homebound's two per-step kernels bound to one problem: ``grad()`` runs
+    ``loss_and_grad`` on the samples ``batch`` and ``update(t)`` runs ``apply_update`` (what
+    ``train_run`` calls each step). Patches go as ``train`` passes them (sparse lists where
+    ``prepare`` makes them) unless ``dense``. Internal API: arguments are matched by name; an
+    unknown signature raises ``TypeError`` and the caller skips what needed it."""
     import inspect
     from simulate.network import ACTIVATIONS, loss_and_grad
     from simulate.optimizers import N_DIAG, N_STATE, apply_update, kind_of, packed_hyper
@@ -609,14 +632,18 @@ def _kernel_steps(cfg, k: int) -> np.ndarray:
     n, P = X.shape[0], X.shape[1]
     model = cfg.model
     U = 2 * model.m
+    XI = np.zeros((n, P, 0), dtype=np.int32)
+    XV = np.zeros((n, P, 0), dtype=X.dtype)
+    if not dense and hasattr(x, "train_arrays"):
+        X, XI, XV = x.train_arrays
     names = list(inspect.signature(loss_and_grad.py_func).parameters)
     unit_major = "z" in names          # slopes (P, U) with scratch z, a; else slopes (2, m, P)
+    grad = np.zeros_like(w)
     values = {
-        "w": w, "X": X, "XI": np.zeros((n, P, 0), dtype=np.int32),
-        "XV": np.zeros((n, P, 0), dtype=X.dtype), "y": y, "batch": np.arange(n), "nb": n,
-        "act": ACTIVATIONS.index(model.activation), "q": float(model.q),
+        "w": w, "X": X, "XI": XI, "XV": XV, "y": y, "batch": np.asarray(batch, dtype=np.int64),
+        "nb": len(batch), "act": ACTIVATIONS.index(model.activation), "q": float(model.q),
         "c": float(model.output_scale(P)), "m": model.m, "has_bias": bool(model.bias),
-        "l2": float(cfg.train.l2), "grad": np.zeros_like(w), "z": np.zeros(U),
+        "l2": float(cfg.train.l2), "grad": grad, "z": np.zeros(U),
         "slopes": np.zeros((P, U)) if unit_major else np.zeros((2, model.m, P)),
         "a": np.zeros(U)}
     missing = [nm for nm in names if nm not in values]
@@ -626,11 +653,49 @@ def _kernel_steps(cfg, k: int) -> np.ndarray:
     state = np.zeros((N_STATE, w.size), dtype=w.dtype)
     hyper = packed_hyper(cfg.optimizer.hyper)
     diag = np.zeros(N_DIAG)
+    kind, lr = kind_of(cfg.optimizer.name), float(cfg.optimizer.lr)
+    return (lambda: loss_and_grad(*args),
+            lambda t: apply_update(kind, w, grad, state, hyper, t, lr, diag), w)
+
+
+def _kernel_steps(cfg, k: int) -> np.ndarray:
+    """``k`` full-batch steps through homebound's step kernels, all samples in order."""
+    grad, update, w = _step_kernels(cfg, np.arange(cfg.data.n), dense=True)
     for t in range(1, k + 1):
-        loss_and_grad(*args)
-        apply_update(kind_of(cfg.optimizer.name), w, values["grad"], state, hyper, t,
-                     float(cfg.optimizer.lr), diag)
+        grad()
+        update(t)
     return w.astype(np.float64)
+
+
+def kernel_split(case: Case, dtype: str, quick: bool, seconds: float = 1.0) -> dict:
+    """Microseconds per call of the gradient kernel and of the optimiser kernel, each timed
+    alone in a Python loop (minus the dispatch cost of the same calls on a tiny problem)."""
+    cfg = case.config(dtype, 1, quick)
+    B = cfg.batch_size
+    batch = np.random.default_rng(0).permutation(cfg.data.n)[:B]
+    if B == cfg.data.n:
+        batch = np.arange(B)
+    grad, update, _ = _step_kernels(cfg, batch)
+    tiny_cfg = load_config(case.preset, ["data.n=4", "data.n_test=2", "data.d=4", "data.s=1",
+                                         "model.m=1", f"model.dtype={dtype}", "train.steps=1",
+                                         "train.batch_size=2"])
+    tiny_grad, tiny_update, _ = _step_kernels(tiny_cfg, np.arange(2))
+
+    def per_call(fn, takes_t):
+        fn(1) if takes_t else fn()
+        calls, t0 = 0, time.perf_counter()
+        while True:
+            for _ in range(10):
+                calls += 1
+                fn(calls + 1) if takes_t else fn()
+            elapsed = time.perf_counter() - t0
+            if elapsed > seconds:
+                return elapsed / calls
+
+    overhead_g = per_call(tiny_grad, False)
+    overhead_u = per_call(tiny_update, True)
+    return {"grad_us": 1e6 * max(0.0, per_call(grad, False) - overhead_g),
+            "update_us": 1e6 * max(0.0, per_call(update, True) - overhead_u)}
 
 
 def agreement(case: Case, quick: bool, backends) -> dict:
@@ -808,6 +873,7 @@ def main(argv=None):
         import torch
         torch.set_num_threads(1)
     log("limits …")
+    info["pinning"] = pin_one_cpu()
     limits = measure_limits(quick)
     raw = {"machine": info, "quick": quick, "limits": limits, "available": have, "cases": {}}
 
@@ -822,7 +888,8 @@ def main(argv=None):
             wait_quiet(args.wait)
             monitor = CpuMonitor()
             log(f"{case.name} {dtype}: homebound …")
-            rates = {"homebound": hb_rate(case, dtype, quick)["rate"]}
+            hb_res = hb_rate(case, dtype, quick)
+            rates = {"homebound": hb_res["rate"]}
             cpu = {}
             for backend in backends:
                 log(f"{case.name} {dtype}: {backend} …")
@@ -839,26 +906,31 @@ def main(argv=None):
             byte_frac = update_bytes(pb.optimizer, pb.n_params, itemsize) * hb / limits["stream"]
             rows.append({"case": case.name, "dtype": dtype, "rates": rates, "cpu": cpu,
                          "flop_frac": flop_frac, "byte_frac": byte_frac, "note": case.note,
-                         "foreign": monitor.foreign()})
+                         "foreign": monitor.foreign(), "hb_runs": hb_res})
             raw["cases"][f"{case.name}/{dtype}"] = rows[-1]
         if case.name != "large":
             try:
                 checks[case.name] = agreement(case, quick, backends)
             except Exception as err:  # noqa: BLE001
                 checks[case.name] = {"error": f"{type(err).__name__}: {err}"}
-            if not args.no_profile:
-                wait_quiet(args.wait)
-                log(f"{case.name}: profile (signsgd vs {pb.optimizer}) …")
+        if not args.no_profile:
+            wait_quiet(args.wait)
+            log(f"{case.name}: profile (step kernels timed alone) …")
+            try:
+                split = kernel_split(case, dtypes[0], quick, 0.5 if quick else 2.0)
+            except Exception as err:  # noqa: BLE001
+                log(f"  profile skipped: {type(err).__name__}: {err}")
+                split = None
+            if split:
                 full_rate = next(r["rates"]["homebound"] for r in rows
                                  if r["case"] == case.name and r["dtype"] == dtypes[0])
-                cheap = hb_rate(case, dtypes[0], quick, optimizer="signsgd")["rate"]
                 profile.append({"case": case.name, "dtype": dtypes[0], "optimizer": pb.optimizer,
-                                "us_step": 1e6 / full_rate, "us_signsgd": 1e6 / cheap,
-                                "n_params": pb.n_params})
+                                "us_step": 1e6 / full_rate, **split, "n_params": pb.n_params})
     raw["checks"] = checks
     raw["profile"] = profile
 
     sweep_res = startup_res = None
+    _unpin()
     if "sweep" in only:
         log("sweep (subprocesses) …")
         sweep_res = sweep(quick, args.wait)
@@ -893,7 +965,9 @@ def report(raw, rows, profile, checks, sweep_res, startup_res, quick):
         ok, what = have[name]
         p(f"- {name}: {what}" if ok else f"- {name}: not importable ({what}); column skipped")
     p(f"- one thread everywhere (OPENBLAS/MKL/OMP_NUM_THREADS=1, torch.set_num_threads(1), "
-      f"XLA_FLAGS={os.environ['XLA_FLAGS']!r}); homebound trains one run per call (one numba thread)")
+      f"XLA_FLAGS={os.environ['XLA_FLAGS']!r}), and the process {info.get('pinning', '')}; "
+      "homebound trains one run per call (one numba thread); sweep and startup subprocesses "
+      "see every CPU")
     p(f"- machine limits (same run, one thread): matmul "
       f"{limits['matmul_float64'] / 1e9:.1f} GFLOP/s float64, "
       f"{limits['matmul_float32'] / 1e9:.1f} GFLOP/s float32; streaming b=a·s "
@@ -961,18 +1035,22 @@ def report(raw, rows, profile, checks, sweep_res, startup_res, quick):
 
     if profile:
         p("## Where homebound's step goes (same-run profile)\n")
-        p("The same case timed with `signsgd` (a stateless one-pass update) in place of its "
-          "optimiser; the difference is the extra cost of the real update.\n")
-        p("| case | dtype | µs/step | µs/step signsgd | update − signsgd | ns/param of that "
-          "| divider floor µs |")
-        p("|---|---|---:|---:|---:|---:|---:|")
+        p("Homebound's two step kernels timed alone on the case's problem (one batch of B "
+          "samples, the initial parameters; Python-call cost subtracted): `loss_and_grad` "
+          "(forward and backward) and `apply_update` (the optimiser). \"rest\" is the step "
+          "time from the main table minus both: batch selection and the loop itself, or "
+          "differences between the kernels' work here and along the training trajectory.\n")
+        p("| case | dtype | µs/step (train) | gradient µs | update µs | rest µs "
+          "| update ns/param | divider floor µs |")
+        p("|---|---|---:|---:|---:|---:|---:|---:|")
         for r in profile:
-            extra = r["us_step"] - r["us_signsgd"]
+            rest = r["us_step"] - r["grad_us"] - r["update_us"]
             floor = (f"{1e6 * limits['divsqrt_' + r['dtype']] * r['n_params']:.1f}"
                      if r["optimizer"] == "adam" else "—")
             p(f"| {r['case']} ({r['optimizer']}) | {r['dtype']} | {r['us_step']:.1f} "
-              f"| {r['us_signsgd']:.1f} | {extra:.1f} µs ({100 * extra / r['us_step']:.0f}%) "
-              f"| {1e3 * extra / r['n_params']:.2f} | {floor} |")
+              f"| {r['grad_us']:.1f} ({100 * r['grad_us'] / r['us_step']:.0f}%) "
+              f"| {r['update_us']:.1f} ({100 * r['update_us'] / r['us_step']:.0f}%) "
+              f"| {rest:.1f} | {1e3 * r['update_us'] / r['n_params']:.2f} | {floor} |")
         p("\nDivider floor: one square root and one division per parameter (the least an "
           "exact Adam step needs), at NumPy's SIMD `m/(sqrt(v)+eps)` speed measured above.\n")
 

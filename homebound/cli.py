@@ -59,10 +59,12 @@ def _jsonable(tree):
 
 
 def _progress(total: int, quiet: bool):
-    """A tqdm bar on a terminal; nothing when quiet or not a TTY."""
+    """A tqdm bar of training steps on a terminal; ``None`` when quiet or not a TTY."""
+    if quiet or not sys.stderr.isatty():
+        return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="run", disable=quiet or not sys.stderr.isatty(), leave=False)
+    return tqdm(total=total, unit="step", unit_scale=True, leave=False)
 
 
 def _train(args) -> int:
@@ -73,9 +75,12 @@ def _train(args) -> int:
     from simulate.run import train_many
 
     started = time.perf_counter()
-    with _progress(len(configs), args.quiet) as bar:
-        results = train_many(configs)
-        bar.update(len(configs))
+    bar = _progress(sum(c.total_steps for c in configs), args.quiet)
+    try:
+        results = train_many(configs, bar.update if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
     seconds = time.perf_counter() - started
     if args.out:
         from bounds.store import runs_dataset, write_atomic

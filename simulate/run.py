@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -139,51 +139,74 @@ def shape_key(config: RunConfig) -> tuple:
             tuple(config.log_steps()))
 
 
-def train_many(configs: Sequence[RunConfig]) -> list[RunResult]:
-    """Train every config; runs of one shape go through one parallel numba call each."""
+def train_many(configs: Sequence[RunConfig], progress: Callable[[int], None] | None = None
+               ) -> list[RunResult]:
+    """Train every config; runs of one shape go through one parallel numba call each.
+
+    ``progress``, if given, is called with the number of steps (summed over runs) completed
+    since its last call; training then proceeds in about 100 slices per group, which does not
+    change any result."""
     groups: dict[tuple, list[int]] = {}
     for index, config in enumerate(configs):
         groups.setdefault(shape_key(config), []).append(index)
     results: list[RunResult | None] = [None] * len(configs)
     for indices in groups.values():
-        for index, result in zip(indices, _train_group([configs[i] for i in indices])):
+        group = [configs[i] for i in indices]
+        for index, result in zip(indices, _train_group(group, progress)):
             results[index] = result
     return results
 
 
-def train(config: RunConfig) -> RunResult:
+def train(config: RunConfig, progress: Callable[[int], None] | None = None) -> RunResult:
     """Train one run (a pure function of ``config``)."""
-    return train_many([config])[0]
+    return train_many([config], progress)[0]
 
 
-def _train_group(configs: list[RunConfig]) -> list[RunResult]:
+def _slices(log_steps: np.ndarray, progress) -> np.ndarray:
+    """Steps at which control returns to Python: the end, or ~100 points for progress."""
+    total = int(log_steps[-1])
+    if progress is None:
+        return np.array([total])
+    return np.unique(np.linspace(0, total, 101).astype(np.int64)[1:])
+
+
+def _train_group(configs: list[RunConfig], progress) -> list[RunResult]:
     inputs = [prepare(c) for c in configs]
     log_steps = configs[0].log_steps()
     R, L, n = len(configs), log_steps.size, configs[0].data.n
     stack = lambda get: np.ascontiguousarray(np.stack([get(x) for x in inputs]))
+    triple = lambda get: tuple(stack(lambda x: get(x)[i]) for i in range(3))
     params = stack(lambda x: x.params)
-    state = np.zeros((R, N_STATE, params.shape[1]), dtype=params.dtype)
+    arrays = (triple(lambda x: x.train_arrays), stack(lambda x: x.train.y),
+              triple(lambda x: x.test_arrays), stack(lambda x: x.test.y),
+              stack(lambda x: x.train.direction.astype(x.params.dtype)),
+              stack(lambda x: x.train.noise), params,
+              np.zeros((R, N_STATE, params.shape[1]), dtype=params.dtype),
+              stack(lambda x: x.hyper), stack(lambda x: x.ints), stack(lambda x: x.floats),
+              log_steps)
+    cursor = np.zeros((R, tr.N_CURSOR), dtype=np.int64)
+    cursor[:, tr.C_DIVERGED] = -1
+    loop_state = (cursor, np.empty((R, n), dtype=np.int64), np.zeros((R, N_DIAG)))
     logged = np.empty((R, L), dtype=np.int64)
     metrics = np.empty((R, L, len(METRICS)))
     memorisation = np.empty((R, L, n))
     diagnostics = np.empty((R, L, N_DIAG))
-    outcome = np.empty((R, 2), dtype=np.int64)
-    triple = lambda get: tuple(stack(lambda x: get(x)[i]) for i in range(3))
+    done = 0
     with threadpool_limits(limits=1, user_api="blas"):
-        tr.train_batch(triple(lambda x: x.train_arrays), stack(lambda x: x.train.y),
-                       triple(lambda x: x.test_arrays), stack(lambda x: x.test.y),
-                       stack(lambda x: x.train.direction.astype(x.params.dtype)),
-                       stack(lambda x: x.train.noise), params, state, stack(lambda x: x.hyper),
-                       stack(lambda x: x.ints), stack(lambda x: x.floats), log_steps,
-                       logged, metrics, memorisation, diagnostics, outcome)
+        for until in _slices(log_steps, progress):
+            tr.train_batch(*arrays, until, *loop_state, logged, metrics, memorisation, diagnostics)
+            if progress is not None:
+                now = int(cursor[:, tr.C_DONE].sum())
+                progress(now - done)
+                done = now
     results = []
     for r, config in enumerate(configs):
         rows = logged[r] >= 0
         names = get_optimizer(config.optimizer.name).diagnostics
-        diverged_at = int(outcome[r, 0])
+        diverged_at = int(cursor[r, tr.C_DIVERGED])
         results.append(RunResult(
             config=config, steps=logged[r, rows], metrics=metrics[r, rows],
             memorisation=memorisation[r, rows], diagnostics=diagnostics[r, rows, : len(names)],
             diagnostic_names=names, diverged_at=None if diverged_at < 0 else diverged_at,
-            steps_done=int(outcome[r, 1]), params=params[r].astype(np.float64)))
+            steps_done=int(cursor[r, tr.C_DONE]), params=params[r].astype(np.float64)))
     return results

@@ -1,6 +1,6 @@
 """SPEC §5: the training loop, entirely inside numba, and its batched form.
 
-``train_run`` trains one network in place: it draws minibatches (reshuffled each epoch or
+``train_run`` advances one network in place: it draws minibatches (reshuffled each epoch or
 with replacement, from the run's SplitMix64 batch seed), computes the loss and gradient,
 applies the scheduled learning rate and the optimiser kernel chosen by its registry code,
 and logs metrics into preallocated arrays at the steps in ``log_steps``. A non-finite loss
@@ -28,6 +28,8 @@ SCHEDULES = ("constant", "cosine", "step")
 I_KIND, I_ACT, I_M, I_BIAS, I_BATCH, I_SAMPLING, I_SCHEDULE, I_STEP_SIZE, I_SEED = range(9)
 F_Q, F_C, F_LR, F_GAMMA, F_L2 = range(5)
 N_INTS, N_FLOATS = 9, 5
+C_DONE, C_POSITION, C_ROW, C_SINCE, C_RNG, C_DIVERGED = range(6)
+N_CURSOR = 6
 
 
 @kernel
@@ -49,43 +51,54 @@ def _finite(w):
 
 
 @kernel
-def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_steps,
-              logged, metrics, memorisation, diagnostics):
-    """Train one run in place. Returns ``(diverged_at, steps_done)`` (``diverged_at = -1``
-    when the run finished). ``train`` and ``test`` are ``(X, index, value)`` patch triples
-    (see ``network``). ``logged[i]`` is the step of log row ``i`` (−1 if unused) and
-    ``diagnostics[i]`` the optimiser diagnostics averaged over the steps since the last row."""
+def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_steps, until,
+              cursor, order, diag_sum, logged, metrics, memorisation, diagnostics):
+    """Advance one run in place up to step ``until`` (resumable: call again with a larger
+    ``until``; the result does not depend on how the steps are split into calls).
+
+    ``train`` and ``test`` are ``(X, index, value)`` patch triples (see ``network``). The
+    loop state lives in ``cursor`` (``C_*`` slots: steps done, position in the epoch, next
+    log row, steps since that row, batch RNG state, step of divergence or −1), ``order``
+    (the epoch's sample permutation) and ``diag_sum``; a fresh run has ``cursor`` zero but
+    ``C_DIVERGED = −1``. ``logged[i]`` is the step of log row ``i`` (−1 if unused) and
+    ``diagnostics[i]`` the optimiser diagnostics averaged over the steps since the last row.
+    """
     X, XI, XV = train
     n = y.size
     kind, act, m, has_bias = ints[I_KIND], ints[I_ACT], ints[I_M], ints[I_BIAS] != 0
-    batch_size, sampling, schedule, step_size = ints[I_BATCH], ints[I_SAMPLING], ints[I_SCHEDULE], ints[I_STEP_SIZE]
+    batch_size, sampling = ints[I_BATCH], ints[I_SAMPLING]
+    schedule, step_size = ints[I_SCHEDULE], ints[I_STEP_SIZE]
     q, c, lr0, gamma, l2 = floats[F_Q], floats[F_C], floats[F_LR], floats[F_GAMMA], floats[F_L2]
     total = log_steps[-1]
-    rng = np.empty(1, dtype=np.uint64)
-    rng[0] = np.uint64(ints[I_SEED])
-    order = np.arange(n)
+    rng = cursor[C_RNG:C_RNG + 1].view(np.uint64)
     batch = np.arange(n)
     grad = np.zeros_like(w)
     slopes = np.zeros((XI.shape[1], 2 * m))
     z = np.zeros(2 * m)
     a = np.zeros(2 * m)
     diag = np.zeros(N_DIAG)
-    diag_sum = np.zeros(N_DIAG)
-    logged[:] = -1
-    metrics[:] = np.nan
-    memorisation[:] = np.nan
-    diagnostics[:] = np.nan
     full_batch = batch_size == n and sampling == 0
-    position = n
-    since = 0
-    lr = scheduled_lr(lr0, schedule, 1, total, step_size, gamma)
-    record(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes, metrics[0],
-           memorisation[0])
-    logged[0] = 0
-    row = 1
-    for t in range(1, total + 1):
+    if cursor[C_DIVERGED] >= 0:
+        return
+    if cursor[C_ROW] == 0:
+        logged[:] = -1
+        metrics[:] = np.nan
+        memorisation[:] = np.nan
+        diagnostics[:] = np.nan
+        order[:] = np.arange(n)
+        rng[0] = np.uint64(ints[I_SEED])
+        cursor[C_POSITION] = n
+        lr = scheduled_lr(lr0, schedule, 1, total, step_size, gamma)
+        record(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes,
+               metrics[0], memorisation[0])
+        logged[0] = 0
+        cursor[C_ROW] = 1
+    position, row, since = cursor[C_POSITION], cursor[C_ROW], cursor[C_SINCE]
+    for t in range(cursor[C_DONE] + 1, min(until, total) + 1):
         nb = batch_size
-        if sampling == 0 and not full_batch:
+        if full_batch:
+            pass
+        elif sampling == 0:
             if position >= n:
                 shuffle(rng, order)
                 position = 0
@@ -100,10 +113,12 @@ def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_step
         if not math.isfinite(loss):
             _close(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes, t - 1,
                    row, logged, metrics, memorisation)
-            return t, t - 1
+            cursor[C_DIVERGED], cursor[C_DONE] = t, t - 1
+            return
         apply_update(kind, w, grad, state, h, t, lr, diag)
         diag_sum += diag
         since += 1
+        cursor[C_DONE] = t
         if t == log_steps[row]:
             record(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes,
                    metrics[row], memorisation[row])
@@ -113,8 +128,9 @@ def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_step
             since = 0
             row += 1
             if not _finite(w):
-                return t, t
-    return -1, total
+                cursor[C_DIVERGED] = t
+                break
+    cursor[C_POSITION], cursor[C_ROW], cursor[C_SINCE] = position, row, since
 
 
 @kernel
@@ -128,17 +144,13 @@ def _close(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes,
 
 
 @kernel(parallel=True)
-def train_batch(train, y, test, yte, u, noise, w, state, h, ints, floats, log_steps,
-                logged, metrics, memorisation, diagnostics, outcome):
+def train_batch(train, y, test, yte, u, noise, w, state, h, ints, floats, log_steps, until,
+                cursor, order, diag_sum, logged, metrics, memorisation, diagnostics):
     """``train_run`` over the leading (run) axis of every array but ``log_steps``, in
-    parallel; ``outcome[r] = (diverged_at, steps_done)``."""
+    parallel (one run per task: runs never share a reduction)."""
     X, XI, XV = train
     Xte, XIte, XVte = test
     for r in prange(y.shape[0]):
-        diverged_at, done = train_run((X[r], XI[r], XV[r]), y[r], (Xte[r], XIte[r], XVte[r]),
-                                      yte[r], u[r], noise[r], w[r], state[r],
-                                      h[r], ints[r], floats[r], log_steps, logged[r], metrics[r],
-                                      memorisation[r], diagnostics[r])
-        outcome[r, 0] = diverged_at
-        outcome[r, 1] = done
-
+        train_run((X[r], XI[r], XV[r]), y[r], (Xte[r], XIte[r], XVte[r]), yte[r], u[r], noise[r],
+                  w[r], state[r], h[r], ints[r], floats[r], log_steps, until, cursor[r], order[r],
+                  diag_sum[r], logged[r], metrics[r], memorisation[r], diagnostics[r])

@@ -94,3 +94,34 @@ def test_diagnostics_are_logged(tiny):
     assert ((share > 0) & (share < 1)).all()
     dual = train(tiny("optimizer.name=dualadam", "optimizer.switch_rate=0.01", "train.log_every=1"))
     np.testing.assert_allclose(dual.diagnostics[1:, 0], np.maximum(0, 1 - dual.steps[1:] * 0.01))
+
+
+def test_slicing_for_progress_changes_nothing(tiny):
+    config = tiny("optimizer.name=homeadam", "train.steps=57", "train.log_every=10")
+    reported = []
+    sliced = train(config, progress=reported.append)
+    whole = train(config)
+    np.testing.assert_array_equal(sliced.params, whole.params)
+    np.testing.assert_array_equal(sliced.metrics, whole.metrics)
+    np.testing.assert_array_equal(sliced.diagnostics, whole.diagnostics)
+    assert sum(reported) == 57 and len(reported) > 1
+
+
+def test_full_batch_is_deterministic_gradient_descent(tiny):
+    """Full batch uses every sample every step: the batch seed plays no role, and one step
+    is w − η·∇L(w) over the whole training set."""
+    from simulate.network import loss_and_grad
+    from simulate.run import prepare
+
+    a = train(tiny("train.batch_size=0", "batch_seed=1", "optimizer.name=sgd", "train.steps=1"))
+    b = train(tiny("train.batch_size=0", "batch_seed=2", "optimizer.name=sgd", "train.steps=1"))
+    np.testing.assert_array_equal(a.params, b.params)
+    inputs = prepare(a.config)
+    w = inputs.params.copy()
+    grad = np.zeros_like(w)
+    m, P = a.config.model.m, a.config.data.patches
+    everyone = np.arange(a.config.data.n)
+    loss_and_grad(w, *inputs.train_arrays, inputs.train.y, everyone, everyone.size, 0,
+                  a.config.model.q, 1.0, False, 0.0, grad, np.zeros(2 * m), np.zeros((P, 2 * m)),
+                  np.zeros(2 * m))
+    np.testing.assert_array_equal(a.params, w - a.config.optimizer.lr * grad)

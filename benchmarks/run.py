@@ -102,7 +102,7 @@ CASES = (
          full=Steps(10, 2_000, 1_000, 2_000, 3, 3), quick=Steps(10, 300, 200, 300, 3, 3),
          note="kou2023, GD, full batch n=20"),
     Case("large", "kou2023", _LARGE,
-         full=Steps(1, 6, 3, 3, 2, 3), quick=Steps(1, 6, 2, 2, 1, 2),
+         full=Steps(1, 6, 3, 3, 2, 3), quick=Steps(1, 11, 3, 3, 2, 3),
          quick_overrides=("data.n=1000",),
          note="dense, n=10000 d=4000 m=100, GD full batch (--quick: n=1000)"),
 )
@@ -752,7 +752,7 @@ def _env(**extra):
 
 
 def sweep(quick: bool, wait: float = 0.0) -> dict:
-    runs, repeats = (64, 1) if quick else (64, 3)
+    runs, repeats = 64, 3
     out = {"runs": runs}
     for label, mode, threads in (("loop_1", "loop", 1), ("batched_1", "batched", 1),
                                  ("batched_2", "batched", 2)):
@@ -1078,6 +1078,9 @@ def report(raw, rows, profile, checks, sweep_res, startup_res, quick):
         p("")
 
     targets(rows, sweep_res, startup_res, limits)
+    if quick:
+        print("(--quick: `large` is the n = 1 000 variant, and every count is shorter; quote the "
+              "full run.)\n")
 
 
 def targets(rows, sweep_res, startup_res, limits):

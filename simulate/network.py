@@ -10,10 +10,13 @@ Layout: the ``U = 2m`` filters are "units" ``u = j·m + r`` (``j = 0`` is the ``
 The flat parameter vector is ``θ = [Wᵀ.ravel(), b]`` with ``Wᵀ`` of shape ``(d, U)``
 (coordinate-major) and biases ``b`` of shape ``(U,)`` when on; :func:`unflatten` gives
 ``W (2, m, d)`` and ``b (2, m)``. Coordinate-major storage makes every inner loop run over
-the units, contiguous and vectorisable without reassociating any sum, for dense patches
-(``x (P, d)``) and for sparse ones given as padded ``(index, value)`` lists
-(``xi, xv (P, K)``, padding has value 0; ``K = 0`` means "use the dense ``x``").
-Non-finite values propagate (NaN is never clipped to 0) so divergence is detected.
+the units, contiguous and vectorisable without reassociating any sum. Patch data come as a
+triple ``(X, index, value)``: dense ``X (n, P, d)`` with empty lists, or sparse padded lists
+``index, value (n, P, K)`` of each patch's non-zeros (padding has value 0) with an empty
+``X`` (see ``patches``). Dense batches are handled as one ``(nb·P) × d`` matrix of rows:
+``Z = rows·Wᵀ`` and ``∇Wᵀ = rowsᵀ·A`` by loops over coordinates (every pre-activation summed
+in coordinate order, as for one sample) or, for large batches, by BLAS. Non-finite values
+propagate (NaN is never clipped to 0) so divergence is detected.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from .jit import kernel
 RELU, LINEAR = 0, 1
 ACTIVATIONS = ("relu", "linear")
 #: Dense batches with at least this many multiply-adds per pass (``nb·P·2m·d``) go through
-#: BLAS matrix products (``Z = X Wᵀ``, ``∇Wᵀ = Xᵀ A``) instead of the per-sample loops.
+#: BLAS matrix products instead of the coordinate loops.
 BLAS_MIN_WORK = 20_000_000
 
 
@@ -75,58 +78,44 @@ def softplus(z):
 
 
 @kernel
-def preactivations(w, x, xi, xv, p, has_bias, z):
-    """``z[u] = ⟨w_u, x^(p)⟩ (+ b_u)`` for every unit, summed in coordinate order."""
+def preactivations(w, xi, xv, p, has_bias, z):
+    """``z[u] = ⟨w_u, x^(p)⟩ (+ b_u)`` for every unit, from a sparse patch's non-zeros."""
     U = z.size
     d = (w.size - (U if has_bias else 0)) // U
     for u in range(U):
         z[u] = w[d * U + u] if has_bias else 0.0
-    if xi.shape[1] > 0:
-        for e in range(xi.shape[1]):
-            value = xv[p, e]
-            if value != 0.0:
-                base = xi[p, e] * U
-                for u in range(U):
-                    z[u] += w[base + u] * value
-    else:
-        for k in range(d):
-            value = x[p, k]
-            base = k * U
+    for e in range(xi.shape[1]):
+        value = xv[p, e]
+        if value != 0.0:
+            base = xi[p, e] * U
             for u in range(U):
                 z[u] += w[base + u] * value
 
 
 @kernel
-def accumulate(grad, x, xi, xv, p, has_bias, a):
-    """``grad_u += a[u]·x^(p)`` (and ``a[u]`` into the bias) for every unit."""
+def accumulate(grad, xi, xv, p, has_bias, a):
+    """``grad_u += a[u]·x^(p)`` (and ``a[u]`` into the bias) for every unit, sparse patch."""
     U = a.size
     d = (grad.size - (U if has_bias else 0)) // U
     if has_bias:
         for u in range(U):
             grad[d * U + u] += a[u]
-    if xi.shape[1] > 0:
-        for e in range(xi.shape[1]):
-            value = xv[p, e]
-            if value != 0.0:
-                base = xi[p, e] * U
-                for u in range(U):
-                    grad[base + u] += a[u] * value
-    else:
-        for k in range(d):
-            value = x[p, k]
-            base = k * U
+    for e in range(xi.shape[1]):
+        value = xv[p, e]
+        if value != 0.0:
+            base = xi[p, e] * U
             for u in range(U):
                 grad[base + u] += a[u] * value
 
 
 @kernel
-def margin(w, x, xi, xv, act, q, c, has_bias, z, slopes):
-    """``f(W, x)`` for one input; writes ``σ'`` of every unit and patch into ``slopes (P, U)``."""
+def margin(w, xi, xv, act, q, c, has_bias, z, slopes):
+    """``f(W, x)`` for one sparse input; writes ``σ'`` of every unit into ``slopes (P, U)``."""
     P, U = slopes.shape
     m = U // 2
     f = 0.0
     for p in range(P):
-        preactivations(w, x, xi, xv, p, has_bias, z)
+        preactivations(w, xi, xv, p, has_bias, z)
         for u in range(U):
             s, ds = activation(z[u], act, q)
             f += c * s if u < m else -c * s
@@ -135,32 +124,93 @@ def margin(w, x, xi, xv, act, q, c, has_bias, z, slopes):
 
 
 @kernel
-def _uses_blas(X, nb, U):
-    n, P, d = X.shape
-    return d > 0 and nb * P * U * d >= BLAS_MIN_WORK
+def _uses_blas(rows, U):
+    """Whether a dense product of ``rows (r, d)`` with ``Wᵀ (d, U)`` is big enough for BLAS."""
+    return rows.shape[0] * rows.shape[1] * U >= BLAS_MIN_WORK
 
 
 @kernel
-def _blas_margins(w, X, y, batch, nb, act, q, c, has_bias, U):
-    """Margins ``y·f`` of ``X[batch[:nb]]`` and the slopes ``σ'`` (rows ``i·P + p``) via one
-    matrix product ``Z = X Wᵀ`` (BLAS); returns ``(yf, slopes, rows)``."""
+def _batch_rows(X, batch, nb):
+    """The ``(nb·P, d)`` rows of ``X[batch[:nb]]`` (a view for the whole set in order)."""
+    n, P, d = X.shape
+    if nb == n and batch[0] == 0 and batch[nb - 1] == nb - 1:
+        return X.reshape(n * P, d)
+    rows = np.empty((nb * P, d), dtype=X.dtype)
+    for b in range(nb):
+        rows[b * P:(b + 1) * P] = X[batch[b]]
+    return rows
+
+
+@kernel
+def _rows_times_weights(rows, w, U, Z):
+    """``Z[row, u] += Σ_k rows[row, k]·Wᵀ[k, u]``, ``k`` ascending for every entry.
+
+    Four coordinates per pass: ``((((Z + a₀) + a₁) + a₂) + a₃)`` rounds exactly as four
+    separate passes do, with a quarter of the loads and stores of ``Z``."""
+    r, d = rows.shape
+    d4 = d - d % 4
+    for k in range(0, d4, 4):
+        w0, w1, w2, w3 = k * U, (k + 1) * U, (k + 2) * U, (k + 3) * U
+        for row in range(r):
+            x0, x1, x2, x3 = rows[row, k], rows[row, k + 1], rows[row, k + 2], rows[row, k + 3]
+            for u in range(U):
+                Z[row, u] = (((Z[row, u] + w[w0 + u] * x0) + w[w1 + u] * x1)
+                             + w[w2 + u] * x2) + w[w3 + u] * x3
+    for k in range(d4, d):
+        for row in range(r):
+            x0 = rows[row, k]
+            for u in range(U):
+                Z[row, u] += w[k * U + u] * x0
+
+
+@kernel
+def _rows_transposed_times(rows, A, grad):
+    """``grad[k·U + u] = Σ_row rows[row, k]·A[row, u]``, rows ascending for every entry
+    (four rows per pass, rounding as one row at a time)."""
+    r, d = rows.shape
+    U = A.shape[1]
+    r4 = r - r % 4
+    for k in range(d):
+        base = k * U
+        for u in range(U):
+            grad[base + u] = 0.0
+        for row in range(0, r4, 4):
+            x0, x1, x2, x3 = rows[row, k], rows[row + 1, k], rows[row + 2, k], rows[row + 3, k]
+            for u in range(U):
+                grad[base + u] = (((grad[base + u] + A[row, u] * x0) + A[row + 1, u] * x1)
+                                  + A[row + 2, u] * x2) + A[row + 3, u] * x3
+        for row in range(r4, r):
+            x0 = rows[row, k]
+            for u in range(U):
+                grad[base + u] += A[row, u] * x0
+
+
+@kernel
+def _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U):
+    """Margins ``y·f`` of ``X[batch[:nb]]`` and the slopes ``σ'`` (rows ``b·P + p``).
+
+    Returns ``(yf, slopes, rows)``. ``Z = rows·Wᵀ`` runs over coordinates ``k`` outermost,
+    so each ``Wᵀ`` row is read once per batch, and each ``Z[row, u]`` is summed in ``k`` order.
+    """
     n, P, d = X.shape
     m = U // 2
-    if nb == n and batch[0] == 0 and batch[nb - 1] == nb - 1:
-        rows = X.reshape(n * P, d)
+    rows = _batch_rows(X, batch, nb)
+    if _uses_blas(rows, U):
+        Z = np.dot(rows, w[: d * U].reshape(d, U))
+        if has_bias:
+            Z += w[d * U:]
     else:
-        rows = np.empty((nb * P, d), dtype=X.dtype)
-        for b in range(nb):
-            rows[b * P:(b + 1) * P] = X[batch[b]]
-    Z = np.dot(rows, w[: d * U].reshape(d, U))
+        Z = np.zeros((nb * P, U), dtype=rows.dtype)
+        if has_bias:
+            Z[:] = w[d * U:]
+        _rows_times_weights(rows, w, U, Z)
     slopes = np.empty((nb * P, U))
     yf = np.zeros(nb)
     for b in range(nb):
         f = 0.0
         for p in range(P):
             for u in range(U):
-                zu = Z[b * P + p, u] + (w[d * U + u] if has_bias else 0.0)
-                s, ds = activation(zu, act, q)
+                s, ds = activation(Z[b * P + p, u], act, q)
                 f += c * s if u < m else -c * s
                 slopes[b * P + p, u] = ds
         yf[b] = y[batch[b]] * f
@@ -168,11 +218,11 @@ def _blas_margins(w, X, y, batch, nb, act, q, c, has_bias, U):
 
 
 @kernel
-def _blas_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U):
-    """:func:`loss_and_grad` for large dense batches: ``∇Wᵀ = Xᵀ A`` by BLAS."""
+def _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U):
+    """Mean logistic loss of a dense batch and its gradient ``∇Wᵀ = rowsᵀ·A``."""
     n, P, d = X.shape
     m = U // 2
-    yf, A, rows = _blas_margins(w, X, y, batch, nb, act, q, c, has_bias, U)
+    yf, A, rows = _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U)
     total = 0.0
     for b in range(nb):
         if not math.isfinite(yf[b]):
@@ -182,10 +232,16 @@ def _blas_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U):
         for p in range(P):
             for u in range(U):
                 A[b * P + p, u] *= coef if u < m else -coef
-    grad[: d * U] = np.dot(rows.T, A.astype(rows.dtype)).ravel()
+    if _uses_blas(rows, U):
+        grad[: d * U] = np.dot(rows.T, A.astype(rows.dtype)).ravel()
+    else:
+        _rows_transposed_times(rows, A, grad)
     if has_bias:
         for u in range(U):
-            grad[d * U + u] = np.sum(A[:, u])
+            grad[d * U + u] = 0.0
+        for row in range(nb * P):
+            for u in range(U):
+                grad[d * U + u] += A[row, u]
     return total / nb
 
 
@@ -197,14 +253,14 @@ def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, 
     """
     P, U = slopes.shape
     m = U // 2
-    if _uses_blas(X, nb, U):
-        total = _blas_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U)
+    if XI.shape[2] == 0:
+        total = _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U)
         return _add_l2(w, grad, l2, total)
     grad[:] = 0.0
     total = 0.0
     for b in range(nb):
         i = batch[b]
-        f = margin(w, X[i], XI[i], XV[i], act, q, c, has_bias, z, slopes)
+        f = margin(w, XI[i], XV[i], act, q, c, has_bias, z, slopes)
         yf = y[i] * f
         if not math.isfinite(yf):
             return math.nan
@@ -216,7 +272,7 @@ def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, 
                 a[u] = (coef if u < m else -coef) * slopes[p, u]
                 active = active or a[u] != 0.0
             if active:
-                accumulate(grad, X[i], XI[i], XV[i], p, has_bias, a)
+                accumulate(grad, XI[i], XV[i], p, has_bias, a)
     return _add_l2(w, grad, l2, total / nb)
 
 
@@ -236,17 +292,16 @@ def _add_l2(w, grad, l2, loss):
 def loss_and_error(w, X, XI, XV, y, act, q, c, has_bias, z, slopes):
     """Mean logistic loss and 0-1 error (``y·f ≤ 0`` counts as an error) over a whole set."""
     n = y.size
-    U = z.size
+    dense = XI.shape[2] == 0
+    if dense:
+        margins = _dense_margins(w, X, y, np.arange(n), n, act, q, c, has_bias, z.size)[0]
     loss = 0.0
     wrong = 0
-    big = _uses_blas(X, n, U)
-    if big:
-        margins = _blas_margins(w, X, y, np.arange(n), n, act, q, c, has_bias, U)[0]
     for i in range(n):
-        if big:
+        if dense:
             yf = margins[i]
         else:
-            yf = y[i] * margin(w, X[i], XI[i], XV[i], act, q, c, has_bias, z, slopes)
+            yf = y[i] * margin(w, XI[i], XV[i], act, q, c, has_bias, z, slopes)
         loss += softplus(-yf)
         if not (yf > 0.0):
             wrong += 1

@@ -91,5 +91,6 @@ def generate(cfg: DataConfig, n: int, seed: int, balanced: bool | None = None,
     X[np.arange(n), position] = y[:, None] * signal
     flips = rng.random(n) < cfg.label_noise
     observed = np.where(flips, -y, y)
-    return PatchData(X=X.astype(dtype), y=observed.astype(dtype), y_clean=y,
-                     signal_position=position, noise=noise.astype(dtype), signal=signal)
+    return PatchData(X=X.astype(dtype, copy=False), y=observed.astype(dtype, copy=False),
+                     y_clean=y, signal_position=position, noise=noise.astype(dtype, copy=False),
+                     signal=signal)

@@ -30,12 +30,12 @@ def to_sparse(X: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
     counts = np.count_nonzero(X, axis=-1)
     if counts.max(initial=0) > K:
         raise ValueError(f"a patch has {counts.max()} non-zeros, more than K = {K}")
-    # stable order: non-zeros first, in coordinate order
-    order = np.argsort(X == 0, axis=-1, kind="stable")[..., :K]
-    taken = np.take_along_axis(X, order, axis=-1)
-    keep = taken != 0
-    index[keep] = order[keep]
-    value[keep] = taken[keep]
+    # np.nonzero lists the non-zeros in C order: by sample, patch, then ascending coordinate
+    sample, patch, coordinate = np.nonzero(X)
+    first = np.concatenate([[0], np.cumsum(counts.ravel())[:-1]])
+    slot = np.arange(sample.size) - np.repeat(first, counts.ravel())
+    index[sample, patch, slot] = coordinate
+    value[sample, patch, slot] = X[sample, patch, coordinate]
     return index, value
 
 

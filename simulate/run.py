@@ -12,9 +12,11 @@ splits its reductions by thread count, which would make results depend on it.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -170,8 +172,17 @@ def _slices(log_steps: np.ndarray, progress) -> np.ndarray:
     return np.unique(np.linspace(0, total, 101).astype(np.int64)[1:])
 
 
+def _prepare_all(configs: list[RunConfig]) -> list[RunInputs]:
+    """``prepare`` every config, on as many threads as numba uses (NumPy's generators and
+    sorts release the GIL; each config's draws depend only on its own seeds)."""
+    if len(configs) == 1:
+        return [prepare(configs[0])]
+    with ThreadPoolExecutor(max_workers=numba.get_num_threads()) as pool:
+        return list(pool.map(prepare, configs))
+
+
 def _train_group(configs: list[RunConfig], progress) -> list[RunResult]:
-    inputs = [prepare(c) for c in configs]
+    inputs = _prepare_all(configs)
     log_steps = configs[0].log_steps()
     R, L, n = len(configs), log_steps.size, configs[0].data.n
     stack = lambda get: np.ascontiguousarray(np.stack([get(x) for x in inputs]))

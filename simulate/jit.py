@@ -21,8 +21,10 @@ import functools
 import hashlib
 from pathlib import Path
 
-from numba import njit
+import numpy as np
+from numba import njit, types
 from numba.core import caching
+from numba.extending import overload
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -66,3 +68,15 @@ def kernel(function=None, **extra):
     if function is None:
         return lambda f: njit(**OPTIONS, **extra)(f)
     return njit(**OPTIONS)(function)
+
+
+def scalar_like(array, value):
+    """``value`` as a scalar of ``array``'s dtype (numba only): float32 kernels then compute
+    in float32 rather than promoting every operation to float64."""
+
+
+@overload(scalar_like)
+def _scalar_like(array, value):
+    if array.dtype == types.float32:
+        return lambda array, value: np.float32(value)
+    return lambda array, value: np.float64(value)

@@ -12,7 +12,8 @@ Uniform signature ``update(w, g, state, h, t, lr, diag)`` (see ``sgd_family``). 
 Only the final step differs between the rules. The arithmetic follows these formulas
 operation for operation (``m̂ = m/(1−β1^t)`` is a division, not a multiplication by a
 reciprocal as in PyTorch), so a plain-NumPy transcription reproduces the kernels to the last
-bit even on ill-conditioned traces; the loops vectorise (see ``simulate.jit``).
+bit even on ill-conditioned traces; the loops vectorise (see ``simulate.jit``). Float32
+parameters are updated in float32 arithmetic (the per-step scalars are cast once).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from numba import types
 from numba.extending import overload
 
 from .hyper import B1, B2, BIAS_CORRECTION, DECOUPLED, EPS, EXTRA, WD
-from ..jit import kernel
+from ..jit import kernel, scalar_like
 
 
 def _bits(values):
@@ -57,9 +58,9 @@ def value_range(v):
 
 
 @kernel(inline="always")
-def _setup(h, t, lr):
-    """Per-step scalars: β1, β2, ε, coupled and decoupled decay coefficients, and the
-    bias-correction divisors ``1−β1^t``, ``1−β2^t`` (both 1 when off).
+def _setup(w, h, t, lr):
+    """Per-step scalars in ``w``'s dtype: β1, 1−β1, β2, 1−β2, ε, coupled and decoupled decay
+    coefficients, the bias-correction divisors ``1−β1^t``, ``1−β2^t`` (both 1 when off) and η.
 
     With ``coupled = 0`` the gradient ``g + 0·w`` is ``g``; with ``shrink = 0`` the weight
     ``w − 0·w`` is ``w``: one branch-free loop serves both kinds of decay."""
@@ -72,7 +73,9 @@ def _setup(h, t, lr):
         c2 = 1.0 - math.pow(b2, float(t))
     else:
         c1, c2 = 1.0, 1.0
-    return b1, b2, eps, coupled, shrink, c1, c2
+    return (scalar_like(w, b1), scalar_like(w, 1.0 - b1), scalar_like(w, b2),
+            scalar_like(w, 1.0 - b2), scalar_like(w, eps), scalar_like(w, coupled),
+            scalar_like(w, shrink), scalar_like(w, c1), scalar_like(w, c2), scalar_like(w, lr))
 
 
 @kernel(inline="always")
@@ -88,12 +91,12 @@ def _unbias(x, c):
 @kernel
 def _moments(w, g, m, v, h, t, lr):
     """Decay and moment update of every coordinate (for rules needing v̂ before the step)."""
-    b1, b2, _, coupled, shrink, _, _ = _setup(h, t, lr)
+    b1, rest1, b2, rest2, _, coupled, shrink, _, _, _ = _setup(w, h, t, lr)
     for i in range(w.size):
         wi = w[i]
         gi = g[i] + coupled * wi
-        m[i] = b1 * m[i] + (1.0 - b1) * gi
-        v[i] = b2 * v[i] + (1.0 - b2) * gi * gi
+        m[i] = b1 * m[i] + rest1 * gi
+        v[i] = b2 * v[i] + rest2 * gi * gi
         w[i] = wi - shrink * wi
 
 
@@ -105,15 +108,15 @@ def adam_update(w, g, state, h, t, lr, diag):
     Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
     m, v = state[0], state[1]
-    b1, b2, eps, coupled, shrink, c1, c2 = _setup(h, t, lr)
+    b1, rest1, b2, rest2, eps, coupled, shrink, c1, c2, lr = _setup(w, h, t, lr)
     for i in range(w.size):
         wi = w[i]
         gi = g[i] + coupled * wi
-        mi = b1 * m[i] + (1.0 - b1) * gi
-        vi = b2 * v[i] + (1.0 - b2) * gi * gi
+        mi = b1 * m[i] + rest1 * gi
+        vi = b2 * v[i] + rest2 * gi * gi
         m[i] = mi
         v[i] = vi
-        w[i] = (wi - shrink * wi) - lr * _unbias(mi, c1) / (math.sqrt(_unbias(vi, c2)) + eps)
+        w[i] = (wi - shrink * wi) - lr * _unbias(mi, c1) / (np.sqrt(_unbias(vi, c2)) + eps)
     low, high = value_range(v)
     diag[0], diag[1] = low / c2, high / c2
 
@@ -125,12 +128,12 @@ def srf_update(w, g, state, h, t, lr, diag):
     ``w ← w − η·m̂/(v̂ + ε)``. Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
     m, v = state[0], state[1]
-    b1, b2, eps, coupled, shrink, c1, c2 = _setup(h, t, lr)
+    b1, rest1, b2, rest2, eps, coupled, shrink, c1, c2, lr = _setup(w, h, t, lr)
     for i in range(w.size):
         wi = w[i]
         gi = g[i] + coupled * wi
-        mi = b1 * m[i] + (1.0 - b1) * gi
-        vi = b2 * v[i] + (1.0 - b2) * gi * gi
+        mi = b1 * m[i] + rest1 * gi
+        vi = b2 * v[i] + rest2 * gi * gi
         m[i] = mi
         v[i] = vi
         w[i] = (wi - shrink * wi) - lr * _unbias(mi, c1) / (_unbias(vi, c2) + eps)
@@ -145,15 +148,15 @@ def invadam_update(w, g, state, h, t, lr, diag):
     ``w ← w − η·m̂ ⊙ (√v̂ + ε)``. Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
     m, v = state[0], state[1]
-    b1, b2, eps, coupled, shrink, c1, c2 = _setup(h, t, lr)
+    b1, rest1, b2, rest2, eps, coupled, shrink, c1, c2, lr = _setup(w, h, t, lr)
     for i in range(w.size):
         wi = w[i]
         gi = g[i] + coupled * wi
-        mi = b1 * m[i] + (1.0 - b1) * gi
-        vi = b2 * v[i] + (1.0 - b2) * gi * gi
+        mi = b1 * m[i] + rest1 * gi
+        vi = b2 * v[i] + rest2 * gi * gi
         m[i] = mi
         v[i] = vi
-        w[i] = (wi - shrink * wi) - lr * _unbias(mi, c1) * (math.sqrt(_unbias(vi, c2)) + eps)
+        w[i] = (wi - shrink * wi) - lr * _unbias(mi, c1) * (np.sqrt(_unbias(vi, c2)) + eps)
     low, high = value_range(v)
     diag[0], diag[1] = low / c2, high / c2
 
@@ -174,9 +177,9 @@ def homeadam_update(w, g, state, h, t, lr, diag):
     went home else 0; element-wise: the fraction of coordinates with ``h_k = 1``).
     """
     m, v = state[0], state[1]
-    _, _, eps, _, _, c1, c2 = _setup(h, t, lr)
-    tau = h[EXTRA]
-    shift = eps if h[EXTRA + 2] != 0.0 else 0.0
+    _, _, _, _, eps, _, _, c1, c2, lr = _setup(w, h, t, lr)
+    tau = scalar_like(w, h[EXTRA])
+    shift = eps if h[EXTRA + 2] != 0.0 else scalar_like(w, 0.0)
     _moments(w, g, m, v, h, t, lr)
     vmin = value_range(v)[0] / c2
     if h[EXTRA + 1] != 0.0:
@@ -185,7 +188,7 @@ def homeadam_update(w, g, state, h, t, lr, diag):
             vhat = _unbias(v[i], c2)
             stays = vhat + shift >= tau
             home += 0 if stays else 1
-            w[i] = w[i] - lr * _unbias(m[i], c1) / (vhat + eps if stays else 1.0)
+            w[i] = w[i] - lr * _unbias(m[i], c1) / (vhat + eps if stays else scalar_like(w, 1.0))
         diag[1] = home / w.size
     else:
         went_home = not (vmin + shift >= tau)
@@ -214,16 +217,17 @@ def dualadam_update(w, g, state, h, t, lr, diag):
         adam_update(w, g, state, h, t, lr, diag)
     else:
         m, v = state[0], state[1]
-        b1, b2, eps, coupled, shrink, c1, c2 = _setup(h, t, lr)
+        b1, rest1, b2, rest2, eps, coupled, shrink, c1, c2, lr = _setup(w, h, t, lr)
+        beta, mix = scalar_like(w, 1.0 - alpha), scalar_like(w, alpha)
         for i in range(w.size):
             wi = w[i]
             gi = g[i] + coupled * wi
-            mi = b1 * m[i] + (1.0 - b1) * gi
-            vi = b2 * v[i] + (1.0 - b2) * gi * gi
+            mi = b1 * m[i] + rest1 * gi
+            vi = b2 * v[i] + rest2 * gi * gi
             m[i] = mi
             v[i] = vi
             mhat = _unbias(mi, c1)
-            root = math.sqrt(_unbias(vi, c2)) + eps
-            w[i] = (wi - shrink * wi) - lr * ((1.0 - alpha) * mhat / root + alpha * mhat * root)
+            root = np.sqrt(_unbias(vi, c2)) + eps
+            w[i] = (wi - shrink * wi) - lr * (beta * mhat / root + mix * mhat * root)
     diag[0] = alpha
     diag[1] = 1.0 if mixed else 0.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import kernel
+from ..jit import kernel, scalar_like
 
 
 @kernel
@@ -20,7 +20,8 @@ def sgd_update(w, g, state, h, t, lr, diag):
     ``b_t = μ b_{t−1} + (1−dampening) g``; Nesterov: ``g ← g + μ b`` else ``g ← b``;
     ``w ← w − η g``. Packed ``h = [μ, dampening, nesterov, λ]``; state row 0 is ``b``.
     """
-    mu, damp, nesterov, wd = h[0], h[1], h[2] != 0.0, h[3]
+    mu, keep, nesterov = scalar_like(w, h[0]), scalar_like(w, 1.0 - h[1]), h[2] != 0.0
+    wd, lr = scalar_like(w, h[3]), scalar_like(w, lr)
     b = state[0]
     for i in range(w.size):
         gi = g[i] + wd * w[i]
@@ -28,7 +29,7 @@ def sgd_update(w, g, state, h, t, lr, diag):
             if t == 1:
                 bi = gi
             else:
-                bi = mu * b[i] + (1.0 - damp) * gi
+                bi = mu * b[i] + keep * gi
             b[i] = bi
             gi = gi + mu * bi if nesterov else bi
         w[i] = w[i] - lr * gi
@@ -37,6 +38,7 @@ def sgd_update(w, g, state, h, t, lr, diag):
 @kernel
 def signsgd_update(w, g, state, h, t, lr, diag):
     """SignSGD (Bernstein et al. 2018): ``w ← w − η·sign(g)``, with ``sign(0) = 0``."""
+    lr = scalar_like(w, lr)
     for i in range(w.size):
         w[i] = w[i] - lr * np.sign(g[i])
 
@@ -47,10 +49,10 @@ def signum_update(w, g, state, h, t, lr, diag):
 
     Packed ``h = [β]``; state row 0 is ``m``.
     """
-    beta = h[0]
+    beta, rest, lr = scalar_like(w, h[0]), scalar_like(w, 1.0 - h[0]), scalar_like(w, lr)
     m = state[0]
     for i in range(w.size):
-        mi = beta * m[i] + (1.0 - beta) * g[i]
+        mi = beta * m[i] + rest * g[i]
         m[i] = mi
         w[i] = w[i] - lr * np.sign(mi)
 
@@ -61,7 +63,7 @@ def signsgdw_update(w, g, state, h, t, lr, diag):
 
     Packed ``h = [λ]``.
     """
-    wd = h[0]
+    shrink, lr = scalar_like(w, lr * h[0]), scalar_like(w, lr)
     for i in range(w.size):
-        wi = w[i] - lr * wd * w[i]
+        wi = w[i] - shrink * w[i]
         w[i] = wi - lr * np.sign(g[i])

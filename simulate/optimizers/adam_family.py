@@ -88,16 +88,33 @@ def _unbias(x, c):
     return x if c == 1.0 else x / c
 
 
+@kernel(inline="always")
+def _moment(w, g, m, v, i, coefficients):
+    """Decay and moment update of coordinate ``i`` (``coefficients`` from :func:`_setup`);
+    returns the decayed weight and the new ``m_i``, ``v_i``."""
+    b1, rest1, b2, rest2, _, coupled, shrink, _, _, _ = coefficients
+    wi = w[i]
+    gi = g[i] + coupled * wi
+    mi = b1 * m[i] + rest1 * gi
+    vi = b2 * v[i] + rest2 * gi * gi
+    m[i] = mi
+    v[i] = vi
+    return wi - shrink * wi, mi, vi
+
+
 @kernel
 def _moments(w, g, m, v, h, t, lr):
     """Decay and moment update of every coordinate (for rules needing v̂ before the step)."""
-    b1, rest1, b2, rest2, _, coupled, shrink, _, _, _ = _setup(w, h, t, lr)
+    coefficients = _setup(w, h, t, lr)
     for i in range(w.size):
-        wi = w[i]
-        gi = g[i] + coupled * wi
-        m[i] = b1 * m[i] + rest1 * gi
-        v[i] = b2 * v[i] + rest2 * gi * gi
-        w[i] = wi - shrink * wi
+        w[i] = _moment(w, g, m, v, i, coefficients)[0]
+
+
+@kernel(inline="always")
+def _report_range(v, c2, diag):
+    """Diagnostics ``[min_k v̂_k, max_k v̂_k]``."""
+    low, high = value_range(v)
+    diag[0], diag[1] = low / c2, high / c2
 
 
 @kernel
@@ -108,17 +125,12 @@ def adam_update(w, g, state, h, t, lr, diag):
     Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
     m, v = state[0], state[1]
-    b1, rest1, b2, rest2, eps, coupled, shrink, c1, c2, lr = _setup(w, h, t, lr)
+    coefficients = _setup(w, h, t, lr)
+    eps, c1, c2, lr = coefficients[4], coefficients[7], coefficients[8], coefficients[9]
     for i in range(w.size):
-        wi = w[i]
-        gi = g[i] + coupled * wi
-        mi = b1 * m[i] + rest1 * gi
-        vi = b2 * v[i] + rest2 * gi * gi
-        m[i] = mi
-        v[i] = vi
-        w[i] = (wi - shrink * wi) - lr * _unbias(mi, c1) / (np.sqrt(_unbias(vi, c2)) + eps)
-    low, high = value_range(v)
-    diag[0], diag[1] = low / c2, high / c2
+        wi, mi, vi = _moment(w, g, m, v, i, coefficients)
+        w[i] = wi - lr * _unbias(mi, c1) / (np.sqrt(_unbias(vi, c2)) + eps)
+    _report_range(v, c2, diag)
 
 
 @kernel
@@ -128,17 +140,12 @@ def srf_update(w, g, state, h, t, lr, diag):
     ``w ← w − η·m̂/(v̂ + ε)``. Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
     m, v = state[0], state[1]
-    b1, rest1, b2, rest2, eps, coupled, shrink, c1, c2, lr = _setup(w, h, t, lr)
+    coefficients = _setup(w, h, t, lr)
+    eps, c1, c2, lr = coefficients[4], coefficients[7], coefficients[8], coefficients[9]
     for i in range(w.size):
-        wi = w[i]
-        gi = g[i] + coupled * wi
-        mi = b1 * m[i] + rest1 * gi
-        vi = b2 * v[i] + rest2 * gi * gi
-        m[i] = mi
-        v[i] = vi
-        w[i] = (wi - shrink * wi) - lr * _unbias(mi, c1) / (_unbias(vi, c2) + eps)
-    low, high = value_range(v)
-    diag[0], diag[1] = low / c2, high / c2
+        wi, mi, vi = _moment(w, g, m, v, i, coefficients)
+        w[i] = wi - lr * _unbias(mi, c1) / (_unbias(vi, c2) + eps)
+    _report_range(v, c2, diag)
 
 
 @kernel
@@ -148,17 +155,12 @@ def invadam_update(w, g, state, h, t, lr, diag):
     ``w ← w − η·m̂ ⊙ (√v̂ + ε)``. Diagnostics: ``[min_k v̂_k, max_k v̂_k]``.
     """
     m, v = state[0], state[1]
-    b1, rest1, b2, rest2, eps, coupled, shrink, c1, c2, lr = _setup(w, h, t, lr)
+    coefficients = _setup(w, h, t, lr)
+    eps, c1, c2, lr = coefficients[4], coefficients[7], coefficients[8], coefficients[9]
     for i in range(w.size):
-        wi = w[i]
-        gi = g[i] + coupled * wi
-        mi = b1 * m[i] + rest1 * gi
-        vi = b2 * v[i] + rest2 * gi * gi
-        m[i] = mi
-        v[i] = vi
-        w[i] = (wi - shrink * wi) - lr * _unbias(mi, c1) * (np.sqrt(_unbias(vi, c2)) + eps)
-    low, high = value_range(v)
-    diag[0], diag[1] = low / c2, high / c2
+        wi, mi, vi = _moment(w, g, m, v, i, coefficients)
+        w[i] = wi - lr * _unbias(mi, c1) * (np.sqrt(_unbias(vi, c2)) + eps)
+    _report_range(v, c2, diag)
 
 
 @kernel
@@ -177,7 +179,8 @@ def homeadam_update(w, g, state, h, t, lr, diag):
     went home else 0; element-wise: the fraction of coordinates with ``h_k = 1``).
     """
     m, v = state[0], state[1]
-    _, _, _, _, eps, _, _, c1, c2, lr = _setup(w, h, t, lr)
+    coefficients = _setup(w, h, t, lr)
+    eps, c1, c2, lr = coefficients[4], coefficients[7], coefficients[8], coefficients[9]
     tau = scalar_like(w, h[EXTRA])
     shift = eps if h[EXTRA + 2] != 0.0 else scalar_like(w, 0.0)
     _moments(w, g, m, v, h, t, lr)
@@ -217,17 +220,13 @@ def dualadam_update(w, g, state, h, t, lr, diag):
         adam_update(w, g, state, h, t, lr, diag)
     else:
         m, v = state[0], state[1]
-        b1, rest1, b2, rest2, eps, coupled, shrink, c1, c2, lr = _setup(w, h, t, lr)
+        coefficients = _setup(w, h, t, lr)
+        eps, c1, c2, lr = coefficients[4], coefficients[7], coefficients[8], coefficients[9]
         beta, mix = scalar_like(w, 1.0 - alpha), scalar_like(w, alpha)
         for i in range(w.size):
-            wi = w[i]
-            gi = g[i] + coupled * wi
-            mi = b1 * m[i] + rest1 * gi
-            vi = b2 * v[i] + rest2 * gi * gi
-            m[i] = mi
-            v[i] = vi
+            wi, mi, vi = _moment(w, g, m, v, i, coefficients)
             mhat = _unbias(mi, c1)
             root = np.sqrt(_unbias(vi, c2)) + eps
-            w[i] = (wi - shrink * wi) - lr * (beta * mhat / root + mix * mhat * root)
+            w[i] = wi - lr * (beta * mhat / root + mix * mhat * root)
     diag[0] = alpha
     diag[1] = 1.0 if mixed else 0.0

@@ -84,12 +84,13 @@ def preactivations(w, xi, xv, p, has_bias, z):
     d = (w.size - (U if has_bias else 0)) // U
     for u in range(U):
         z[u] = w[d * U + u] if has_bias else 0.0
+    Wt = w[: d * U].reshape(d, U)
     for e in range(xi.shape[1]):
         value = xv[p, e]
         if value != 0.0:
-            base = xi[p, e] * U
+            row = Wt[xi[p, e]]
             for u in range(U):
-                z[u] += w[base + u] * value
+                z[u] += row[u] * value
 
 
 @kernel
@@ -100,12 +101,13 @@ def accumulate(grad, xi, xv, p, has_bias, a):
     if has_bias:
         for u in range(U):
             grad[d * U + u] += a[u]
+    G = grad[: d * U].reshape(d, U)
     for e in range(xi.shape[1]):
         value = xv[p, e]
         if value != 0.0:
-            base = xi[p, e] * U
+            row = G[xi[p, e]]
             for u in range(U):
-                grad[base + u] += a[u] * value
+                row[u] += a[u] * value
 
 
 @kernel
@@ -146,21 +148,26 @@ def _rows_times_weights(rows, w, U, Z):
     """``Z[row, u] += Σ_k rows[row, k]·Wᵀ[k, u]``, ``k`` ascending for every entry.
 
     Four coordinates per pass: ``((((Z + a₀) + a₁) + a₂) + a₃)`` rounds exactly as four
-    separate passes do, with a quarter of the loads and stores of ``Z``."""
+    separate passes do, with a quarter of the loads and stores of ``Z``. (Rows of ``Wᵀ`` and
+    ``Z`` are taken as 1-d views: the loops over them vectorise far better than flat
+    indexing.)"""
     r, d = rows.shape
+    Wt = w[: d * U].reshape(d, U)
     d4 = d - d % 4
     for k in range(0, d4, 4):
-        w0, w1, w2, w3 = k * U, (k + 1) * U, (k + 2) * U, (k + 3) * U
+        w0, w1, w2, w3 = Wt[k], Wt[k + 1], Wt[k + 2], Wt[k + 3]
         for row in range(r):
             x0, x1, x2, x3 = rows[row, k], rows[row, k + 1], rows[row, k + 2], rows[row, k + 3]
+            z = Z[row]
             for u in range(U):
-                Z[row, u] = (((Z[row, u] + w[w0 + u] * x0) + w[w1 + u] * x1)
-                             + w[w2 + u] * x2) + w[w3 + u] * x3
+                z[u] = (((z[u] + w0[u] * x0) + w1[u] * x1) + w2[u] * x2) + w3[u] * x3
     for k in range(d4, d):
+        w0 = Wt[k]
         for row in range(r):
             x0 = rows[row, k]
+            z = Z[row]
             for u in range(U):
-                Z[row, u] += w[k * U + u] * x0
+                z[u] += w0[u] * x0
 
 
 @kernel
@@ -169,20 +176,21 @@ def _rows_transposed_times(rows, A, grad):
     (four rows per pass, rounding as one row at a time)."""
     r, d = rows.shape
     U = A.shape[1]
+    G = grad[: d * U].reshape(d, U)
     r4 = r - r % 4
     for k in range(d):
-        base = k * U
-        for u in range(U):
-            grad[base + u] = 0.0
+        g = G[k]
+        g[:] = 0.0
         for row in range(0, r4, 4):
             x0, x1, x2, x3 = rows[row, k], rows[row + 1, k], rows[row + 2, k], rows[row + 3, k]
+            a0, a1, a2, a3 = A[row], A[row + 1], A[row + 2], A[row + 3]
             for u in range(U):
-                grad[base + u] = (((grad[base + u] + A[row, u] * x0) + A[row + 1, u] * x1)
-                                  + A[row + 2, u] * x2) + A[row + 3, u] * x3
+                g[u] = (((g[u] + a0[u] * x0) + a1[u] * x1) + a2[u] * x2) + a3[u] * x3
         for row in range(r4, r):
             x0 = rows[row, k]
+            a0 = A[row]
             for u in range(U):
-                grad[base + u] += A[row, u] * x0
+                g[u] += a0[u] * x0
 
 
 @kernel

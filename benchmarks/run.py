@@ -46,11 +46,11 @@ _XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 if _XLA not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _XLA).strip()
 
+# These imports must follow the thread settings above (BLAS and XLA read them at import);
+# the project itself comes from the installed package (`pip install -e '.[bench]'`).
 import numpy as np  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 from simulate.loading import load_config  # noqa: E402
 from simulate.run import prepare, train, train_many  # noqa: E402
@@ -419,9 +419,9 @@ def make_numpy(pb: Problem, dtype: str):
 
 def torch_available():
     try:
-        import torch  # noqa: F401
+        import torch
         return True, torch.__version__
-    except Exception as err:  # noqa: BLE001
+    except (ImportError, OSError, RuntimeError) as err:  # absent, or a broken binary wheel
         return False, f"{type(err).__name__}: {err}"
 
 
@@ -475,10 +475,10 @@ def make_torch(pb: Problem, dtype: str):
 def jax_available():
     try:
         import jax
-        import optax  # noqa: F401
+        import optax
         jax.config.update("jax_enable_x64", True)
         return True, f"{jax.__version__} (optax {optax.__version__})"
-    except Exception as err:  # noqa: BLE001
+    except (ImportError, OSError, RuntimeError) as err:  # absent, or a broken binary wheel
         return False, f"{type(err).__name__}: {err}"
 
 
@@ -708,11 +708,8 @@ def agreement(case: Case, quick: bool, backends) -> dict:
         return {}
     pb = problem_of(cfg)
     shape = (cfg.model.m, cfg.data.d, bool(cfg.model.bias))
-    refs = {"train()": canonical(train(cfg).params, *shape)}
-    try:
-        refs["kernels"] = canonical(_kernel_steps(cfg, k), *shape)
-    except Exception as err:  # noqa: BLE001
-        log(f"  kernel-level check skipped: {type(err).__name__}: {err}")
+    refs = {"train()": canonical(train(cfg).params, *shape),
+            "kernels": canonical(_kernel_steps(cfg, k), *shape)}
     thetas = {b: MAKERS[b](pb, "float64")(k, None) for b in backends}
     out = {}
     for ref_name, ref in refs.items():
@@ -897,7 +894,8 @@ def main(argv=None):
                 try:
                     res = baseline_rate(backend, pb, dtype, steps, st.repeats)
                     rates[backend], cpu[backend] = res["rate"], res["cpu_per_wall"]
-                except Exception as err:  # noqa: BLE001
+                except Exception as err:  # noqa: BLE001 - a third-party backend failing on one
+                    # case (e.g. out of memory) is reported in its table cell, not fatal
                     log(f"  {backend} failed: {type(err).__name__}: {err}")
                     rates[backend] = None
             itemsize = np.dtype(dtype).itemsize
@@ -911,16 +909,13 @@ def main(argv=None):
         if case.name != "large":
             try:
                 checks[case.name] = agreement(case, quick, backends)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001 - runs the third-party backends too;
+                # their failure is reported in the agreement table, not fatal
                 checks[case.name] = {"error": f"{type(err).__name__}: {err}"}
         if not args.no_profile:
             wait_quiet(args.wait)
             log(f"{case.name}: profile (step kernels timed alone) …")
-            try:
-                split = kernel_split(case, dtypes[0], quick, 0.5 if quick else 2.0)
-            except Exception as err:  # noqa: BLE001
-                log(f"  profile skipped: {type(err).__name__}: {err}")
-                split = None
+            split = kernel_split(case, dtypes[0], quick, 0.5 if quick else 2.0)
             if split:
                 full_rate = next(r["rates"]["homebound"] for r in rows
                                  if r["case"] == case.name and r["dtype"] == dtypes[0])

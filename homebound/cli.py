@@ -1,23 +1,18 @@
-"""``homebound`` command line. It only parses arguments and calls into the layers below.
+"""``homebound`` command line. It only parses arguments and calls into the layers below
+(one module per sub-command in ``homebound.commands``).
 
 Bad input (unknown key, wrong type, out-of-range value, unknown preset or optimiser, TOML
-syntax error) prints one line on stderr and exits with code 2; nothing is written.
+syntax error, a bad flag value) prints one line on stderr and exits with code 2; nothing is
+written.
 """
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
-import time
-from pathlib import Path
-
-import numpy as np
 
 from simulate.fields import ConfigError
-from simulate.loading import load_config, preset_lines
-from simulate.metrics import METRICS
-from simulate.presets import PRESETS
+
+from .commands import COMMANDS
 
 EXIT_BAD_INPUT = 2
 
@@ -25,115 +20,16 @@ EXIT_BAD_INPUT = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="homebound", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train the two-layer CNN on a preset or TOML config")
-    train.add_argument("config", nargs="?", default="default",
-                       help=f"preset ({', '.join(PRESETS)}) or TOML file (default: default)")
-    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override one value, e.g. --set optimizer.lr=1e-3 (repeatable)")
-    train.add_argument("--seeds", type=int, default=1, metavar="K",
-                       help="train K replicates (seeds seed … seed+K−1) in parallel")
-    train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    train.add_argument("--out", metavar="DIR", help="write the runs as netCDF into DIR")
-    train.add_argument("--quiet", action="store_true", help="no progress output")
-    sub.add_parser("presets", help="list the built-in presets")
-    theory = sub.add_parser("theory", help="the generalisation bounds as a table")
-    fmt = theory.add_mutually_exclusive_group()
-    fmt.add_argument("--latex", action="store_true", help="LaTeX tabular")
-    fmt.add_argument("--json", action="store_true", help="JSON")
+    for command in COMMANDS:
+        command.add_parser(sub)
     return parser
-
-
-def _number(value: float):
-    """JSON-safe float: NaN and infinities become ``null``."""
-    return float(value) if math.isfinite(value) else None
-
-
-def _jsonable(tree):
-    if isinstance(tree, dict):
-        return {k: _jsonable(v) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [_jsonable(v) for v in tree]
-    if isinstance(tree, float):
-        return _number(tree)
-    return tree
-
-
-def _progress(total: int, quiet: bool):
-    """A tqdm bar of training steps on a terminal; ``None`` when quiet or not a TTY."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="step", unit_scale=True, leave=False)
-
-
-def _train(args) -> int:
-    if args.seeds < 1:
-        raise ConfigError(f"--seeds = {args.seeds}: must be an integer ≥ 1")
-    config = load_config(args.config, args.overrides)
-    configs = [config.with_seed(config.seed + i) for i in range(args.seeds)]
-    from simulate.run import train_many
-
-    started = time.perf_counter()
-    bar = _progress(sum(c.total_steps for c in configs), args.quiet)
-    try:
-        results = train_many(configs, bar.update if bar is not None else None)
-    finally:
-        if bar is not None:
-            bar.close()
-    seconds = time.perf_counter() - started
-    if args.out:
-        from bounds.store import runs_dataset, write_atomic
-
-        name = Path(args.config).stem if args.config not in PRESETS else args.config
-        path = write_atomic(runs_dataset(results), Path(args.out) / f"{name}.nc")
-        if not args.json:
-            print(f"wrote {path}")
-    finals = np.array([r.metrics[-1] for r in results])
-    summary = {name: {"mean": float(np.mean(finals[:, j])), "std": float(np.std(finals[:, j]))}
-               for j, name in enumerate(METRICS) if name != "lr"}
-    if args.json:
-        report = {"config": config.to_dict(),
-                  "runs": [{"seed": r.config.seed, "final": r.final(), "diverged": r.diverged,
-                            "diverged_at": r.diverged_at, "steps": r.steps_done} for r in results],
-                  "summary": summary, "seconds": seconds}
-        print(json.dumps(_jsonable(report)))
-        return 0
-    steps = sum(r.steps_done for r in results)
-    print(f"{args.config}: {config.optimizer.name}, n={config.data.n}, d={config.data.d}, "
-          f"m={config.model.m}, B={config.batch_size}, {config.total_steps} steps, "
-          f"{len(results)} run(s) in {seconds:.2f} s ({steps / seconds:,.0f} steps/s)")
-    print(f"{'seed':>6} {'train_loss':>11} {'train_err':>9} {'test_loss':>10} {'test_err':>8} "
-          f"{'gap':>9} {'feature±':>17} {'noise mean':>10}  status")
-    for r in results:
-        f = r.final()
-        status = f"diverged at step {r.diverged_at}" if r.diverged else "ok"
-        print(f"{r.config.seed:>6} {f['train_loss']:>11.4g} {f['train_error']:>9.3f} "
-              f"{f['test_loss']:>10.4g} {f['test_error']:>8.3f} {f['gap']:>9.4g} "
-              f"{f['feature_learning'][0]:>8.3g} {f['feature_learning'][1]:>8.3g} "
-              f"{f['noise_memorization']['mean']:>10.4g}  {status}")
-    if len(results) > 1:
-        print("mean ± std: " + ", ".join(f"{k} {summary[k]['mean']:.4g} ± {summary[k]['std']:.2g}"
-                                         for k in ("train_error", "test_error", "gap")))
-    return 0
-
-
-def _theory(args) -> int:
-    from theory.table import render
-
-    print(render("latex" if args.latex else "json" if args.json else "text"))
-    return 0
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    command = next(c for c in COMMANDS if c.NAME == args.command)
     try:
-        if args.command == "train":
-            return _train(args)
-        if args.command == "presets":
-            print("\n".join(preset_lines()))
-            return 0
-        return _theory(args)
+        return command.run(args)
     except ConfigError as err:
         print(f"homebound: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

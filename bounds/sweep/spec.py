@@ -152,7 +152,7 @@ def parse_sweep(text: str, source: str = "<sweep>", directory: Path | None = Non
             (f"axis {a.name}", list(a.keys)) for a in axes]:
         for path in paths:
             if path == ("seed",) and where != "[set]":
-                raise ConfigError(f"{where} seed: set the seeds with seeds = N")
+                raise ConfigError(f"{where}: the seed is not an axis key; set seeds = N or a list")
             if path in seen:
                 raise ConfigError(f"{dotted(path)}: given in both {seen[path]} and {where}")
             seen[path] = where

@@ -12,7 +12,7 @@ and no variable is named like a config key: the scheduled learning rate, the met
 
 Files are written through a temporary file in the target directory and an atomic rename, with
 the user's normal permissions (``0666`` less the umask); an existing file is replaced only when
-asked (:func:`write_atomic`). :func:`output_dir` and :func:`output_file` check an output
+asked (:func:`write_atomic`). :func:`output_dir` and :func:`check_output_path` check an output
 location *before* any work is done, so a bad path is one :class:`ConfigError` line, not a
 traceback after training.
 """
@@ -194,13 +194,14 @@ def output_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     return path
 
 
-def output_file(directory: str | os.PathLike, name: str, force: bool = False,
-                flag: str = "--out") -> Path:
-    """The result file ``directory/name``, checked before any work: the directory as
-    :func:`output_dir` checks it, and an existing file refused (ConfigError) unless ``force``."""
-    path = output_dir(directory, flag) / name
+def check_output_path(path: str | os.PathLike, force: bool = False, flag: str = "--out") -> Path:
+    """Check the result file ``path`` before any work: its directory as :func:`output_dir`
+    checks it (created if needed), and an existing file refused (ConfigError, one line)
+    unless ``force``."""
+    path = Path(path)
+    output_dir(path.parent, flag)
     if path.exists() and not force:
-        raise ConfigError(f"{flag} {directory}: {path} already exists; pass --force to replace it")
+        raise ConfigError(f"{flag} {path.parent}: {path} already exists; pass --force to replace it")
     return path
 
 
@@ -221,15 +222,15 @@ def is_temporary(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(".tmp")
 
 
-def write_atomic(ds: xr.Dataset, path: str | os.PathLike, replace: bool = False) -> Path:
+def write_atomic(ds: xr.Dataset, path: str | os.PathLike, replace: bool = True) -> Path:
     """Write ``ds`` to netCDF at ``path``: into a temporary file beside it, flushed to disk,
     then renamed into place in one step, so a reader (or a process killed midway) sees the
-    whole file or none. An existing ``path`` is replaced only with ``replace=True``; otherwise
-    FileExistsError is raised and nothing changes."""
+    whole file or none. With ``replace=False`` an existing ``path`` is never replaced
+    (FileExistsError, nothing changes), even if it appeared after :func:`check_output_path`."""
     return _write(lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"), Path(path), replace)
 
 
-def write_text_atomic(text: str, path: str | os.PathLike, replace: bool = False) -> Path:
+def write_text_atomic(text: str, path: str | os.PathLike, replace: bool = True) -> Path:
     """Write UTF-8 ``text`` at ``path`` atomically, as :func:`write_atomic` does."""
     return _write(lambda tmp: tmp.write_text(text, encoding="utf-8"), Path(path), replace)
 

@@ -146,14 +146,14 @@ def test_existing_result_is_never_silently_replaced(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["default.nc"]
 
 
-def test_write_atomic_never_replaces_unless_asked(tmp_path, replicates):
+def test_write_atomic_without_replace_never_replaces(tmp_path, replicates):
     ds = store.runs_dataset(replicates)
-    path = store.write_atomic(ds, tmp_path / "a.nc")
+    path = store.write_atomic(ds, tmp_path / "a.nc", replace=False)
     before = path.read_bytes()
     with pytest.raises(FileExistsError):
-        store.write_atomic(ds.isel(seed=[0]), path)
+        store.write_atomic(ds.isel(seed=[0]), path, replace=False)
     assert path.read_bytes() == before
-    store.write_atomic(ds.isel(seed=[0]), path, replace=True)
+    store.write_atomic(ds.isel(seed=[0]), path)
     assert store.load(path).sizes["seed"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["a.nc"]   # no temporary file left
 
@@ -169,8 +169,10 @@ def test_load_round_trips_the_config(tmp_path, replicates):
 def test_output_checks_name_the_flag(tmp_path):
     (tmp_path / "taken.nc").write_text("")
     with pytest.raises(ConfigError, match=r"^--out .*taken.nc already exists; pass --force"):
-        store.output_file(tmp_path, "taken.nc")
-    assert store.output_file(tmp_path, "taken.nc", force=True) == tmp_path / "taken.nc"
+        store.check_output_path(tmp_path / "taken.nc")
+    assert store.check_output_path(tmp_path / "taken.nc", force=True) == tmp_path / "taken.nc"
+    with pytest.raises(ConfigError, match=r"^--out .*taken.nc: exists and is not a directory"):
+        store.check_output_path(tmp_path / "taken.nc" / "x.nc")
     with pytest.raises(ConfigError, match=r"^--results .*exists and is not a directory"):
         store.output_dir(tmp_path / "taken.nc", flag="--results")
     assert store.output_dir(tmp_path / "new" / "deeper").is_dir()

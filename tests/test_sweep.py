@@ -342,3 +342,20 @@ def test_scheduler_address_and_a_lost_worker(tmp_path, grid12, cluster):
     assert killed and killed[0] not in client.run(os.getpid).values()
     assert (result.computed, result.failed, result.done) == (12, 0, 12)
     xr.testing.assert_identical(xr.load_dataset(tmp_path / "lost" / "sweep.nc"), reference)
+
+
+def test_bad_executor_and_store_arguments_are_one_line_errors(tmp_path):
+    from bounds.sweep import open_executor
+
+    with pytest.raises(ConfigError, match=r"^--workers = 0: must be an integer ≥ 1$"):
+        with open_executor(workers=0):
+            pass
+    with pytest.raises(ConfigError, match=r"^--scheduler tcp://127.0.0.1:1: cannot connect"):
+        with open_executor(scheduler="tcp://127.0.0.1:1", connect_timeout=1):
+            pass
+    with pytest.raises(ConfigError, match=r"not a sweep directory \(no sweep.json\)"):
+        RunStore(tmp_path).status()
+    with RunStore(tmp_path).open_for_writing():
+        with pytest.raises(ConfigError, match="another sweep is writing there"):
+            with RunStore(tmp_path).open_for_writing():
+                pass

@@ -27,7 +27,7 @@ import xarray as xr
 from bounds.store import STORED_METRICS, annotate
 
 from .grid import Plan
-from .runstore import STATES, RunStore, state_of
+from .runstore import STATES, RunStore, read_batch, state_of
 from .spec import dotted
 
 
@@ -70,9 +70,9 @@ def _stored_rows(plan: Plan, stored: dict) -> dict[str, dict]:
     wanted = plan.unique()
     rows = {}
     for path in sorted({stored[key][0] for key in wanted if key in stored}):
-        ds = xr.load_dataset(path, engine="netcdf4")
-        arrays = {name: ds[name].values for name in ds.data_vars if name != "noise_memorization"}
-        for i, key in enumerate(ds["run"].values.tolist()):
+        arrays = read_batch(path)
+        del arrays["noise_memorization"]
+        for i, key in enumerate(arrays.pop("run").tolist()):
             if key in wanted and key not in rows:
                 rows[key] = {name: values[i] for name, values in arrays.items()}
     return rows

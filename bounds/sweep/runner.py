@@ -76,7 +76,7 @@ def run_sweep(plan: Plan, out: str | os.PathLike, executor=None, max_runs: int =
             finished += len(keys)
             if progress is not None:
                 progress(finished, len(unique))
-        path = write_atomic(gather(plan, store), store.directory / GATHERED, replace=True)
+        path = write_atomic(gather(plan, store), store.directory / GATHERED)
         counts = store.status()
     return SweepReport(runs=len(unique), stored=len(unique) - len(todo), computed=computed,
                        failed_now=failed, done=counts["done"], diverged=counts["diverged"],

@@ -23,8 +23,8 @@ import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import netCDF4
 import numpy as np
-import xarray as xr
 
 from bounds.store import (annotate, is_temporary, output_dir, stack_runs, write_atomic,
                           write_text_atomic)
@@ -42,6 +42,7 @@ class RunStore:
         self.directory = Path(directory)
         self.runs = self.directory / "runs"
         self.failed = self.directory / "failed"
+        self._index: dict[str, tuple[Path, bool]] | None = None  # stored(), kept up to date
 
     # ---- writing ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -60,7 +61,7 @@ class RunStore:
             yield self
 
     def write_plan(self, plan: dict) -> Path:
-        return write_text_atomic(json.dumps(plan), self.directory / PLAN, replace=True)
+        return write_text_atomic(json.dumps(plan), self.directory / PLAN)
 
     def write_batch(self, keys: Sequence[str], results: Sequence[RunResult]) -> Path:
         """One finished batch as ``runs/<hash of its keys>.nc``; clears the runs' failures."""
@@ -70,9 +71,12 @@ class RunStore:
         name = hashlib.sha256(",".join(sorted(keys)).encode()).hexdigest()[:16]
         path = self.runs / f"{name}.nc"
         try:
-            write_atomic(ds, path)
+            write_atomic(ds, path, replace=False)
         except FileExistsError:
             pass  # the same runs, hence (runs being pure) the same file
+        if self._index is not None:
+            for key, result in zip(keys, results):
+                self._index.setdefault(key, (path, result.diverged))
         for key in keys:
             (self.failed / f"{key}.json").unlink(missing_ok=True)
         return path
@@ -80,8 +84,7 @@ class RunStore:
     def write_failure(self, keys: Iterable[str], error: BaseException) -> None:
         text = f"{type(error).__name__}: {error}"
         for key in keys:
-            write_text_atomic(json.dumps({"key": key, "error": text}),
-                              self.failed / f"{key}.json", replace=True)
+            write_text_atomic(json.dumps({"key": key, "error": text}), self.failed / f"{key}.json")
 
     # ---- reading ------------------------------------------------------------------------
     def read_plan(self) -> dict:
@@ -96,13 +99,15 @@ class RunStore:
         return sorted(p for p in self.runs.glob("*.nc") if not is_temporary(p))
 
     def stored(self) -> dict[str, tuple[Path, bool]]:
-        """Key → (batch file, diverged?) of every stored run."""
-        found = {}
-        for path in self.batch_files():
-            with xr.open_dataset(path, engine="netcdf4") as ds:
-                for key, diverged_at in zip(ds["run"].values.tolist(), ds["diverged_at"].values):
-                    found.setdefault(str(key), (path, bool(diverged_at >= 0)))
-        return found
+        """Key → (batch file, diverged?) of every stored run (read once, then kept up to
+        date by :meth:`write_batch`)."""
+        if self._index is None:
+            self._index = {}
+            for path in self.batch_files():
+                batch = read_batch(path, ("run", "diverged_at"))
+                for key, diverged_at in zip(batch["run"], batch["diverged_at"]):
+                    self._index.setdefault(str(key), (path, bool(diverged_at >= 0)))
+        return dict(self._index)
 
     def failures(self) -> dict[str, str]:
         """Key → error text of every run recorded as failed."""
@@ -117,6 +122,15 @@ class RunStore:
         stored, failures = self.stored(), self.failures()
         states = [state_of(key, stored, failures) for key in keys]
         return {"runs": len(keys), **{state: states.count(state) for state in STATES}}
+
+
+def read_batch(path: Path, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Variables of a batch file (all with a ``run`` dimension, or ``names``) as raw arrays,
+    read with netCDF4 directly (several times faster than xarray for many small files)."""
+    with netCDF4.Dataset(path) as ds:
+        ds.set_auto_mask(False)
+        names = [n for n, v in ds.variables.items() if "run" in v.dimensions] if names is None else names
+        return {name: ds[name][...] for name in names}
 
 
 def state_of(key: str, stored: dict, failures: dict) -> str:

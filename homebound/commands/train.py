@@ -36,10 +36,10 @@ def run(args) -> int:
     config = load_config(args.config, args.overrides)
     configs = [config.with_seed(config.seed + i) for i in range(args.seeds)]
     if args.out:
-        from bounds.store import output_file
+        from bounds.store import check_output_path
 
         name = Path(args.config).stem if args.config not in PRESETS else args.config
-        out_path = output_file(args.out, f"{name}.nc", force=args.force)
+        out_path = check_output_path(Path(args.out) / f"{name}.nc", force=args.force)
     from simulate.run import train_many
 
     started = time.perf_counter()

@@ -359,3 +359,27 @@ def test_bad_executor_and_store_arguments_are_one_line_errors(tmp_path):
         with pytest.raises(ConfigError, match="another sweep is writing there"):
             with RunStore(tmp_path).open_for_writing():
                 pass
+
+
+def test_zipped_keys_are_coordinates_along_their_axis(tmp_path):
+    text = sweep_text("", steps="20", seeds=1) + (
+        '[[zip]]\n"optimizer.name" = ["sgd", "adam"]\n"optimizer.lr" = [0.5, 0.001]\n'
+        '[[zip]]\n"model.bias" = [false, true]\n"train.batch_size" = [4, 16]\n')
+    run_sweep(expand(parse_sweep(text)), tmp_path)
+    ds = xr.load_dataset(tmp_path / "sweep.nc")
+    assert ds.test_error.dims == ("optimizer.name", "model.bias", "seed", "step")
+    assert ds["optimizer.lr"].dims == ("optimizer.name",)
+    assert list(ds["optimizer.lr"].values) == [0.5, 0.001]
+    assert ds["model.bias"].dtype == bool and list(ds["train.batch_size"].values) == [4, 16]
+    assert ds["optimizer.lr"].attrs == {"long_name": "config value optimizer.lr", "units": "1"}
+    assert "units" not in ds["optimizer.name"].attrs
+
+
+def test_coordinate_values_keep_types_and_write_lists_as_json():
+    from bounds.sweep.gather import coordinate_values
+
+    assert coordinate_values([1, 2]).dtype == np.int64
+    assert coordinate_values([1, 2.5]).dtype == np.float64
+    assert coordinate_values([True, False]).dtype == bool
+    assert list(coordinate_values(["a", "b"])) == ["a", "b"]
+    assert list(coordinate_values([[0.9, 0.999], [0.5, 0.9]])) == ["[0.9, 0.999]", "[0.5, 0.9]"]

@@ -78,8 +78,17 @@ def _stored_rows(plan: Plan, stored: dict) -> dict[str, dict]:
     return rows
 
 
-def _axis_attrs(name: str, values: np.ndarray) -> tuple[str, str | None]:
-    return f"config value {name}", "1" if values.dtype.kind in "iuf" else None
+def _axis_coordinates(plan: Plan) -> tuple[dict, dict]:
+    """The grid axes' coordinates (every key of each axis along its dimension) and their
+    ``(long_name, units)`` entries for :func:`bounds.store.annotate`."""
+    coords, attributes = {}, {}
+    for axis in plan.sweep.axes:
+        for key, values in zip(axis.keys, axis.values):
+            values = coordinate_values(values)
+            coords[dotted(key)] = (axis.name, values)
+            attributes[dotted(key)] = (f"config value {dotted(key)}",
+                                       "1" if values.dtype.kind in "iuf" else None)
+    return coords, attributes
 
 
 def gather(plan: Plan, store: RunStore) -> xr.Dataset:
@@ -125,17 +134,13 @@ def gather(plan: Plan, store: RunStore) -> xr.Dataset:
                                           "flag_meanings": " ".join(STATES)})
     variables["run_key"] = (dims, run_key.astype(str))
     variables["config"] = (dims, config.astype(str))
-    coords = {axis: grid, "seed": np.array(plan.seeds, dtype=np.int64),
-              "epoch": _squeezed(epoch, full)}
+    coords, extra = _axis_coordinates(plan)
+    coords.update({axis: grid, "seed": np.array(plan.seeds, dtype=np.int64),
+                   "epoch": _squeezed(epoch, full)})
     if not same:
         coords["step"] = _squeezed(at_step, full)
-    extra = {"status": ("run outcome", None), "run_key": ("run key: hash of the run's resolved "
-                                                          "config (names its batch file entry)", None)}
-    for ax in plan.sweep.axes:
-        for k, key in enumerate(ax.keys):
-            values = coordinate_values(ax.values[k])
-            coords[dotted(key)] = (ax.name, values)
-            extra[dotted(key)] = _axis_attrs(dotted(key), values)
+    extra.update(status=("run outcome", None),
+                 run_key=("run key: hash of the run's resolved config (labels it in runs/*.nc)", None))
     ds = xr.Dataset(variables, coords=coords)
     ds.attrs.update(title="homebound sweep", sweep=json.dumps(plan.sweep.to_dict()),
                     trajectory_axis=axis)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from simulate.fields import ConfigError, describe
+from simulate.loading import base_tree
 from simulate.presets import PRESETS
 
 TOP_KEYS = ("base", "seeds", "set", "grid", "zip")
@@ -114,8 +115,6 @@ def _seeds(value) -> tuple[int, ...] | int:
 
 def parse_sweep(text: str, source: str = "<sweep>", directory: Path | None = None) -> Sweep:
     """Parse sweep-file text; a relative ``base`` TOML path is taken from ``directory``."""
-    from simulate.loading import base_tree
-
     try:
         tree = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -91,7 +91,8 @@ class _RunBar:
     def __call__(self, finished: int, total: int) -> None:
         if not self.started:
             self.started = True
-            self.bar = progress_bar(total, self.quiet, unit="run", initial=finished)
+            self.bar = progress_bar(total, self.quiet, unit="run", initial=finished,
+                                    unit_scale=False)
         elif self.bar is not None:
             self.bar.update(finished - self.bar.n)
 

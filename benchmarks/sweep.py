@@ -2,12 +2,14 @@
 
 1. ``homebound sweep`` in-process;
 2. one ``homebound train`` call per run: one call per (optimiser, batch size) cell, which
-   is what a run's cost depends on (the seed does not), times the seeds per cell;
+   is what a run's cost depends on (the seed does not), times the seeds per cell; with
+   ``--every-run``, all 200 calls;
 3. the resume check: a sweep SIGKILLed once about half its batches are stored, then resumed
    (counts of stored and recomputed runs; sweep.nc compared with 1's);
 4. ``homebound sweep --workers 2`` (a 2-process dask LocalCluster).
 
-Wall times include process start-up, as a user sees them. ``python benchmarks/sweep.py [OUT]``.
+Wall times include process start-up, as a user sees them.
+``python benchmarks/sweep.py [--every-run] [OUT]``.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def main(root: Path) -> None:
+def main(root: Path, every_run: bool) -> None:
     from bounds.sweep import expand, load_sweep
 
     plan = expand(load_sweep(SWEEP))
@@ -47,17 +49,18 @@ def main(root: Path) -> None:
     print(f"1. in-process sweep: {wall:.1f} s wall ({report['seconds']:.1f} s in the sweep, "
           f"{report['tasks']} tasks); {load()}")
 
-    seeds = plan.shape[-1]
-    cells = [run for run in plan.runs if run.index[-1] == 0]
+    seeds = 1 if every_run else plan.shape[-1]
+    cells = plan.runs if every_run else [run for run in plan.runs if run.index[-1] == 0]
     times = []
     for run in cells:
         sets = [f"optimizer.name={run.config.optimizer.name}",
                 f"train.batch_size={run.config.train.batch_size}", f"seed={run.config.seed}"]
         args = [a for s in sets for a in ("--set", s)]
         times.append(homebound("train", "default", *args, "--quiet", "--json")[0])
-    print(f"2. one CLI call per run: {len(cells)} calls (one per cell) took {sum(times):.1f} s "
-          f"(median {sorted(times)[len(times) // 2]:.2f} s per call) → {sum(times) * seeds:.0f} s "
-          f"for all {len(plan.runs)} runs (× {seeds} seeds); {load()}")
+    sample = "every run" if every_run else f"one per cell, × {seeds} seeds"
+    print(f"2. one CLI call per run: {len(cells)} calls took {sum(times):.1f} s (median "
+          f"{sorted(times)[len(times) // 2]:.2f} s per call) → {sum(times) * seeds:.0f} s for all "
+          f"{len(plan.runs)} runs ({sample}); {load()}")
 
     killed = root / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "homebound", "sweep", str(SWEEP), "--out",
@@ -82,4 +85,6 @@ def main(root: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="sweep-bench-")))
+    args = [a for a in sys.argv[1:] if a != "--every-run"]
+    main(Path(args[0]) if args else Path(tempfile.mkdtemp(prefix="sweep-bench-")),
+         "--every-run" in sys.argv[1:])

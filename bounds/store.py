@@ -11,10 +11,10 @@ and no variable is named like a config key: the scheduled learning rate, the met
 ``simulate.metrics`` calls ``lr``, is stored as ``scheduled_lr`` (:data:`STORED_NAMES`).
 
 Files are written through a temporary file in the target directory and an atomic rename, with
-the user's normal permissions (``0666`` less the umask); an existing file is replaced only when
-asked (:func:`write_atomic`). :func:`output_dir` and :func:`check_output_path` check an output
-location *before* any work is done, so a bad path is one :class:`ConfigError` line, not a
-traceback after training.
+the user's normal permissions (``0666`` less the umask); ``write_atomic(…, replace=False)``
+never replaces an existing file. :func:`output_dir` and :func:`check_output_path` check an
+output location *before* any work is done (the latter refusing an existing result unless
+forced), so a bad path is one :class:`ConfigError` line, not a traceback after training.
 """
 from __future__ import annotations
 

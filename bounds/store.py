@@ -261,33 +261,3 @@ def load(path: str | os.PathLike) -> xr.Dataset:
             ds.attrs[key] = json.loads(ds.attrs[key])
     return ds
 
-
-def check_output_path(path: str | os.PathLike, force: bool = False) -> Path:
-    """Fail early, before any training, if ``path`` cannot be written or already exists
-    (an existing result is replaced only with ``force``): ``ConfigError``, one line."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise ConfigError(f"--out {path.parent}: {path.name} exists; pass --force to replace it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as err:
-        raise ConfigError(f"--out {path.parent}: cannot write there ({err.strerror})") from None
-    return path
-
-
-def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -35,6 +35,7 @@ def dual_draw(data: xr.Dataset):
     axes[0, 0].plot(step, np.maximum(0.0, 1.0 - step * xi), color="#555555", linestyle=":",
                     linewidth=1, label=r"$\max(0, 1 - t\xi)$", gid="schedule")
     axes[0, 0].set_ylabel(r"mixing weight $\alpha_t$ (window mean)")
+    axes[0, 0].set_xlim(0, min(step[-1], 2.0 / xi) if xi > 0 else step[-1])
     axes[0, 0].legend(loc="upper right")
     for opt in data.optimizer.values:
         for ax, var in ((axes[0, 1], "test_error"), (axes[0, 2], "train_loss")):

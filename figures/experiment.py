@@ -59,6 +59,12 @@ def read(path: str | Path) -> dict:
     return read_toml(path, "experiment")
 
 
+def effective_variant(tree: dict, variant: str | None) -> str | None:
+    """The variant that ``variant`` amounts to for ``tree``: ``reduced`` without a
+    ``[reduced]`` table is the full size (``None``)."""
+    return None if variant == REDUCED and REDUCED not in tree else variant
+
+
 def resolve(tree: dict, variant: str | None = None, where: str = "experiment") -> dict:
     """The effective experiment: the full-size tree (``variant=None``), or with the
     ``[quick]`` or ``[reduced]`` table applied; never containing either table. Unknown

@@ -23,8 +23,8 @@ EXPERIMENTS = ("homeadam-rules", "homeadam-baselines")
 
 
 def _by_method(ds: xr.Dataset, axis: str, labels) -> xr.Dataset:
-    """The sweep dataset with its method axis renamed ``method`` and relabelled."""
-    return ds.rename({axis: "method"}).assign_coords(method=list(labels))
+    """The sweep dataset with its method axis renamed ``optimizer`` and relabelled."""
+    return ds.rename({axis: "optimizer"}).assign_coords(optimizer=list(labels))
 
 
 def diagnostics_data(results) -> xr.Dataset:
@@ -52,7 +52,7 @@ def diagnostics_data(results) -> xr.Dataset:
             "grad_norm": part["final_gradient_norm"].rename({"train.steps": "T"}),
         }).drop_vars([c for c in ("step", "epoch") if c in longest.coords])
             .assign_coords(step=("fraction", steps.values)))
-    data = xr.concat(merged, dim="method").rename({"data.kind": "setting"})
+    data = xr.concat(merged, dim="optimizer").rename({"data.kind": "setting"})
     data = data.drop_vars([c for c in data.coords if c not in data.dims and c != "step"])
     config = json.loads(str(rules.config.values.ravel()[0]))
     data.attrs.update(describe(results["homeadam-rules"], tau=config["optimizer"]["tau"],
@@ -70,8 +70,8 @@ def diagnostics_draw(data: xr.Dataset):
     for i, setting in enumerate(settings):
         cell = data.sel(setting=setting)
         ax_rho, ax_home, ax_grad = axes[i]
-        for method in data.method.values:
-            m = cell.sel(method=method)
+        for method in data.optimizer.values:
+            m = cell.sel(optimizer=method)
             seed_band(ax_rho, steps[1:], m.rho_hat.transpose("seed", ...).values[:, 1:],
                       str(method), marker=None)
             if np.isfinite(m.home_share).any():
@@ -86,18 +86,20 @@ def diagnostics_draw(data: xr.Dataset):
         ax_rho.set_ylabel(r"$\hat\rho_t = \min_k \hat v_{t,k} + \epsilon$")
         ax_home.set_ylabel("share that went home")
         ax_home.set_ylim(-0.03, 1.03)
-        reference = cell.grad_norm.sel(method=data.method.values[0]).mean("seed").values
+        reference = cell.grad_norm.sel(optimizer=data.optimizer.values[0]).mean("seed").values
         T = data["T"].values.astype(float)
         if np.isfinite(reference[0]):
             ax_grad.plot(T, reference[0] * (T / T[0]) ** -0.25, color="#555555", linestyle=":",
                          label=r"$\propto T^{-1/4}$", gid="rate")
         style.log_axes(ax_grad)
+        style.value_ticks(ax_grad, T)
         ax_grad.set_ylabel(r"$\|\nabla L_S(\theta_T)\|$")
         ax_grad.set_xlabel("steps T")
         for ax in (ax_rho, ax_home):
             ax.set_xlabel(style.LABELS["step"])
         ax_rho.set_title(f"{setting} data", loc="left")
-    axes[0, 2].legend(loc="lower left", fontsize=6)
+    handles, labels = axes[0, 2].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center", fontsize=7)
     fig.suptitle("HomeAdam diagnostics (reconstructed rule): ρ̂_t, going home, convergence")
     a = data.attrs
     style.caption(fig, f"n = {a['n']}, d = {a['d']}, B = {a['batch_size']}, η = {a['lr']:g}, "

@@ -39,6 +39,18 @@ def fit_boundary(score: np.ndarray, harmful: np.ndarray) -> tuple[float, float]:
     return float(cuts[best]), float(errors[best])
 
 
+def cell_edges(centres: np.ndarray, log: bool = False) -> np.ndarray:
+    """Edges of heat-map cells around sorted ``centres``: midpoints (geometric on a log
+    axis), the outer edges mirrored."""
+    x = np.log(centres) if log else np.asarray(centres, dtype=float)
+    if x.size == 1:
+        edges = np.array([x[0] - 0.5, x[0] + 0.5])
+    else:
+        middle = (x[1:] + x[:-1]) / 2
+        edges = np.concatenate([[2 * x[0] - middle[0]], middle, [2 * x[-1] - middle[-1]]])
+    return np.exp(edges) if log else edges
+
+
 def _config(ds: xr.Dataset) -> dict:
     return json.loads(str(ds.config.values.ravel()[0]))
 
@@ -64,19 +76,21 @@ def kou_draw(data: xr.Dataset):
     fig, axes = style.figure(width=style.WIDTH + 0.6, height=3.0)
     ax = axes[0, 0]
     mean = data.final_test_error.mean("seed").transpose("mu_norm", "d")
-    mesh = ax.pcolormesh(data.d.values, data.mu_norm.values, mean.values, cmap=style.HEATMAP,
-                         shading="nearest", vmin=0, vmax=0.5, gid="heatmap")
-    fig.colorbar(mesh, ax=ax, label="test error (0-1, fraction; mean over seeds)")
+    d_edges, mu_edges = (np.clip(cell_edges(data[k].values), 0, None) for k in ("d", "mu_norm"))
+    mesh = ax.pcolormesh(d_edges, mu_edges, mean.values,
+                         cmap=style.HEATMAP, vmin=0, vmax=0.5, gid="heatmap")
+    fig.colorbar(mesh, ax=ax, label="test error (mean over seeds)")
     a = data.attrs
-    d = np.linspace(data.d.values.min(), data.d.values.max(), 200)
+    d = np.linspace(d_edges[0], d_edges[-1], 200)
     boundary = (a["C"] * d * a["sigma_p"] ** 4 / a["n"]) ** 0.25
     ax.plot(d, boundary, color="white", linestyle="--", linewidth=1.6, gid="boundary",
             label=rf"$n\|\mu\|^4 = C\,d\,\sigma_p^4$, C = {a['C']:.3g}")
     ax.set_xlabel("dimension d")
     ax.set_ylabel(r"signal strength $\|\mu\|$")
-    ax.set_ylim(data.mu_norm.values.min(), data.mu_norm.values.max())
+    ax.set_ylim(mu_edges[0], mu_edges[-1])
+    ax.set_xlim(d_edges[0], d_edges[-1])
     ax.legend(loc="upper left", labelcolor="white")
-    ax.set_title("Kou et al. 2023: benign vs harmful overfitting (ReLU, label noise)")
+    ax.set_title("Kou et al. 2023: benign vs harmful overfitting")
     style.caption(fig, f"released setting: n = {a['n']}, σ_p = {a['sigma_p']:g}, p = "
                        f"{a['label_noise']:g} on train and test labels, GD η = 0.1, 100 steps; "
                        f"{seeds_text(data)} per cell; C fitted with harmful ⇔ error ≥ "
@@ -109,16 +123,19 @@ def cao_draw(data: xr.Dataset):
     fig, axes = style.figure(width=style.WIDTH + 0.6, height=3.0)
     ax = axes[0, 0]
     mean = data.final_test_error.mean("seed").transpose("mu_norm", "n")
-    mesh = ax.pcolormesh(data.n.values, data.snr.values, mean.values, cmap=style.HEATMAP,
-                         shading="nearest", vmin=0, vmax=0.5, gid="heatmap")
-    fig.colorbar(mesh, ax=ax, label="test error (0-1, fraction; mean over seeds)")
+    mesh = ax.pcolormesh(cell_edges(data.n.values, log=True), cell_edges(data.snr.values, log=True),
+                         mean.values, cmap=style.HEATMAP, vmin=0, vmax=0.5, gid="heatmap")
+    style.log_axes(ax)
+    style.value_ticks(ax, data.n.values)
+    style.value_ticks(ax, np.round(data.snr.values, 3), "y")
+    fig.colorbar(mesh, ax=ax, label="test error (mean over seeds)")
     a = data.attrs
-    n = np.linspace(data.n.values.min(), data.n.values.max(), 200)
+    n = np.geomspace(*cell_edges(data.n.values, log=True)[[0, -1]], 200)
     ax.plot(n, (a["C"] / n) ** (1 / a["q"]), color="white", linestyle="--", linewidth=1.6,
             gid="boundary", label=rf"$n\,\mathrm{{SNR}}^{{{a['q']:g}}} = C$, C = {a['C']:.3g}")
     ax.set_xlabel(style.LABELS["n"])
     ax.set_ylabel(r"SNR $= \|\mu\| / (\sigma_p\sqrt{d})$")
-    ax.set_ylim(data.snr.values.min(), data.snr.values.max())
+    ax.set_ylim(*cell_edges(data.snr.values, log=True)[[0, -1]])
     ax.legend(loc="upper right", labelcolor="white")
     ax.set_title(f"Cao et al. 2022: phase diagram, q = {a['q']:g}")
     style.caption(fig, f"d = {a['d']}, σ_p = {a['sigma_p']:g}, GD η = {a['lr']:g}, "

@@ -98,12 +98,18 @@ def build(name: str, out: str | Path, variant: str | None = None,
     return {"paths": paths, "seconds": time.perf_counter() - started}
 
 
-def redraw(name: str, out: str | Path) -> dict:
-    """Draw ``OUT/NAME.png/pdf`` again from ``OUT/NAME.nc`` (nothing is run)."""
+def redraw(name: str, out: str | Path, gallery: str | Path | None = None) -> dict:
+    """Draw ``OUT/NAME.png/pdf`` again from ``OUT/NAME.nc`` (nothing is run); with
+    ``gallery``, write only a small PNG ``GALLERY/NAME.png`` instead (the README's gallery)."""
     figure = get(name)
     path = Path(out) / f"{name}.nc"
     if not path.exists():
         raise ConfigError(f"--redraw: {path} not found (build the figure first)")
     data = load(path)
     with style.styled():
-        return {"paths": style.save(figure.draw(data), data, out, name), "seconds": 0.0}
+        fig = figure.draw(data)
+        if gallery is not None:
+            target = style.write_figure(fig, Path(gallery) / f"{name}.png", style.GALLERY_DPI)
+            style.plt.close(fig)
+            return {"paths": {"png": target}, "seconds": 0.0}
+        return {"paths": style.save(fig, data, out, name), "seconds": 0.0}

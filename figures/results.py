@@ -76,11 +76,12 @@ def obtain(name: str, out: str | Path, variant: str | None = None,
            overrides: Sequence[str] = (), executor=None, path: str | Path | None = None
            ) -> Results:
     """Run (or resume) experiment ``name`` into ``OUT/runs/…`` and load its results."""
+    source = ex.shipped_path(name) if path is None else Path(path)
+    variant = ex.effective_variant(ex.read(source), variant)
     tree = effective_tree(name, variant, overrides, path)
     store = output_dir(store_dir(out, name, variant))
     if ex.kind_of(tree) == ex.SWEEP:
         text = ex.sweep_text(tree)
-        source = ex.shipped_path(name) if path is None else Path(path)
         plan = expand(parse_sweep(text, f"experiment {name}", source.parent))
         write_text_atomic(text, store / "experiment.toml")
         report = run_sweep(plan, store, executor)

@@ -30,7 +30,8 @@ def scaling_data(results) -> xr.Dataset:
     labels = [entry.label for entry in plan.entries]
     n = np.array(plan.n)
     Q, O, N = len(QUANTITIES), len(labels), n.size
-    mean, std, kept = np.full((Q, O, N), np.nan), np.full((Q, O, N), np.nan), np.zeros((Q, O, N), int)
+    mean, std = np.full((Q, O, N), np.nan), np.full((Q, O, N), np.nan)
+    kept = np.zeros((Q, O, N), int)
     fit_values = {k: np.full((Q, O), np.nan) for k in ("exponent", "ci_low", "ci_high", "theory_exponent",
                                                        "anchor_n", "anchor_value")}
     for qi, (quantity, _) in enumerate(QUANTITIES):
@@ -59,24 +60,31 @@ def scaling_data(results) -> xr.Dataset:
          "steps_over_n": ("n", plan.steps / n, {"long_name": "T/n", "units": "1"})},
         coords={"quantity": [q for q, _ in QUANTITIES], "optimizer": labels, "n": n})
     data.attrs.update(describe(results, steps=plan.steps, pairs=plan.pairs,
-                               batch_size=plan.base.batch_size, config=plan.source,
+                               batch_size=plan.base.batch_size, base_config=plan.source,
                                steps_note=plan.steps_note))
     return data
 
 
+def short_label(entry: str) -> str:
+    """An entry label without its hyperparameters (``adam:lr=1e-3`` → ``adam``)."""
+    return entry.split(":")[0]
+
+
 def scaling_draw(data: xr.Dataset):
-    fig, axes = style.figure(ncols=2, height=3.2)
+    fig, axes = style.figure(nrows=2, width=style.WIDE, height=2.5)
     n = data.n.values
     for qi, (quantity, label) in enumerate(QUANTITIES):
-        ax = axes[0, qi]
+        ax = axes[qi, 0]
         for name in data.optimizer.values:
             cell = data.sel(quantity=quantity, optimizer=name)
             s = style.method_style(str(name))
-            text = str(name)
+            text = short_label(str(name))
             if np.isfinite(cell.exponent):
                 text += (f": {float(cell.exponent):+.2f} [{float(cell.ci_low):+.2f}, "
                          f"{float(cell.ci_high):+.2f}]")
-            ax.errorbar(n, cell["mean"].values, yerr=cell["std"].values, color=s["color"],
+            sem = cell["std"].values / np.sqrt(np.maximum(cell.kept_pairs.values, 1))
+            low = np.minimum(sem, 0.9 * cell["mean"].values)  # a log axis: stop above zero
+            ax.errorbar(n, cell["mean"].values, yerr=[low, sem], color=s["color"],
                         marker=s["marker"], linestyle="-", linewidth=1, capsize=2,
                         label=text, gid=f"data:{name}")
             if np.isfinite(cell.theory_exponent) and np.isfinite(cell.anchor_n):
@@ -84,11 +92,12 @@ def scaling_draw(data: xr.Dataset):
                 ax.plot(n, float(cell.anchor_value) * (n / float(cell.anchor_n)) ** slope,
                         color=s["color"], linestyle=":", linewidth=1, gid=f"bound:{name}")
         style.log_axes(ax)
+        style.value_ticks(ax, n)
         ax.set_xlabel(style.LABELS["n"])
         ax.set_ylabel(label)
-        ax.legend(loc="lower left", fontsize=6, title="fitted exponent [95% CI]",
-                  title_fontsize=6.5)
-        ax.set_title("δ_T vs n" if quantity == "delta_T" else "loss gap vs n")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6.5,
+                  title="fitted exponent in n [95% CI]", title_fontsize=7)
+        ax.set_title("δ_T vs n" if quantity == "delta_T" else "loss gap vs n", loc="left")
     theory = {str(o): float(data.theory_exponent.sel(quantity="delta_T", optimizer=o))
               for o in data.optimizer.values}
     slopes = ", ".join(sorted({f"{v:+.1f}" for v in theory.values() if np.isfinite(v)}))
@@ -97,6 +106,7 @@ def scaling_draw(data: xr.Dataset):
     fig.suptitle("Stability on neighbouring data sets: measured rates vs the bounds")
     style.caption(fig, f"T = {a['steps']} steps at every n, B = {a['batch_size']}, T/n = "
                        f"{ratios.max():.3g} … {ratios.min():.3g}; {a['pairs']} pairs per n "
-                       f"(bars: ±1 s.d.); dotted: each bound's slope ({slopes}) through the "
-                       f"data's centre. Base config '{a['config']}'; {a['variant']} size.")
+                       f"(bars: ±1 standard error of the mean, cut at 0.9·mean below); dotted: each bound's slope ({slopes}) through the "
+                       f"data's centre. Base config '{a['base_config']}', entries "
+                       f"{', '.join(map(str, data.optimizer.values))}; {a['variant']} size.")
     return fig

@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -106,6 +107,14 @@ def caption(fig, text: str) -> None:
     fig.supxlabel(textwrap.fill(text, width), fontsize=7, color="#444444")
 
 
+def value_ticks(ax, values, axis: str = "x") -> None:
+    """Major ticks at exactly ``values`` with plain labels, no minor labels (log axes over a
+    few grid values otherwise crowd their minor labels)."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_ticks(list(values), [f"{v:g}" for v in values])
+    target.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
 def log_axes(ax, x: bool = True, y: bool = True) -> None:
     if x:
         ax.set_xscale("log")
@@ -113,16 +122,19 @@ def log_axes(ax, x: bool = True, y: bool = True) -> None:
         ax.set_yscale("log")
 
 
-def write_figure(fig, target: str | Path) -> Path:
-    """Save ``fig`` at ``target`` (format from the suffix) through a temporary file and a
-    rename, with reproducible metadata (no creation date)."""
+GALLERY_DPI = 55
+
+
+def write_figure(fig, target: str | Path, dpi: float | None = None) -> Path:
+    """Save ``fig`` at ``target`` (format from the suffix; ``dpi`` for raster formats, default
+    ``savefig.dpi``) through a temporary file and a rename, with reproducible metadata."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     ext = target.suffix[1:]
     tmp = target.with_name(f".{target.stem}.tmp.{ext}")
     metadata = ({"Title": target.stem, "Creator": "homebound figures", "CreationDate": None}
                 if ext == "pdf" else {"Software": "homebound figures"})
-    fig.savefig(tmp, format=ext, metadata=metadata)
+    fig.savefig(tmp, format=ext, metadata=metadata, **({"dpi": dpi} if dpi else {}))
     tmp.replace(target)
     return target
 

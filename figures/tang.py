@@ -145,6 +145,7 @@ def batch_draw(data: xr.Dataset):
                   data.final_test_error.sel(optimizer=opt).transpose("seed", ...).values,
                   NAMES.get(str(opt), str(opt)), style_of=str(opt))
     ax.set_xscale("log")
+    style.value_ticks(ax, data.batch_size.values)
     ax.set_xlabel(style.LABELS["batch_size"] + f"; n = {data.attrs['settings'].split(',')[0][4:]}")
     ax.set_ylabel(style.LABELS["test_error"])
     ax.set_ylim(-0.02, 1.02)

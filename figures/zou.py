@@ -61,9 +61,9 @@ def zou_draw(data: xr.Dataset):
         if str(case) == "linear":
             norms = [f"{NAMES.get(str(o), o)} {float(cell.final_weight_norm.sel(optimizer=o).mean()):.4f}"
                      for o in data.optimizer.values]
-            axes[i, 1].annotate("final ‖W‖: " + ", ".join(norms), (0.98, 0.05),
+            axes[i, 1].annotate("final ‖W‖: " + ", ".join(norms), (0.98, 0.45),
                                 xycoords="axes fraction", ha="right", fontsize=7)
-    axes[0, 0].legend(loc="center right")
+    axes[0, -1].legend(loc="center right")
     fig.suptitle("Zou et al. 2023: full-batch GD vs Adam from the same initialisation")
     style.caption(fig, f"n = {data.attrs['n']}, d = {data.attrs['d']}, Tang et al.'s sparse data "
                        f"(SPEC §1a); mean over {seeds_text(data)}, bands min–max; "

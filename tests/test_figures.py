@@ -139,8 +139,7 @@ measure = ["final_gradient_norm"]
 base = "default"
 seeds = 2
 [set]
-{_set({**SPARSE, "optimizer.name": "dualadam", "optimizer.switch_rate": 0.1, "train.steps": 12,
-       "train.log_every": 2})}
+{_set({**SPARSE, "train.steps": 120, "train.log_every": 2})}
 [grid]
 "optimizer.name" = ["invadam", "dualadam", "adam"]
 """,
@@ -298,9 +297,10 @@ def test_dualadam_alpha_follows_the_schedule(built):
     alpha = _mean_lines(fig.axes[0])[0]
     np.testing.assert_array_equal(alpha, stored.diag_alpha.sel({"optimizer.name": "dualadam"})
                                   .mean("seed").values[1:])
-    # window means of α_t = max(0, 1 − 0.1 t) over t in (s−2, s]: 1 − 0.1·(s − 0.5)
+    # window means of α_t = max(0, 1 − 0.01 t) (the default ξ) over t in (s−2, s]:
+    # 1 − 0.01·(s − 0.5) up to s = 100, then 0
     steps = stored.step.values[1:]
-    np.testing.assert_allclose(alpha, np.maximum(0.0, 1 - 0.1 * (steps - 0.5)), atol=1e-12)
+    np.testing.assert_allclose(alpha, np.maximum(0.0, 1 - 0.01 * (steps - 0.5)), atol=1e-12)
 
 
 def test_redraw_needs_no_runs(built, tmp_path):

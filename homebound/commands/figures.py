@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
+from simulate.fields import ConfigError
+
 NAME = "figures"
 EXIT_FAILED = 1
 
@@ -25,6 +27,8 @@ def add_parser(sub) -> None:
     parser.add_argument("--out", default="figs", metavar="DIR", help="output directory (default: figs)")
     parser.add_argument("--redraw", action="store_true",
                         help="draw again from OUT/NAME.nc without running anything")
+    parser.add_argument("--gallery", metavar="DIR",
+                        help="with --redraw: write small PNGs into DIR instead (README gallery)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a [set] value of the figures' sweep files (repeatable)")
     parser.add_argument("--report", nargs="?", const="REPRODUCTIONS.md", metavar="FILE",
@@ -47,6 +51,8 @@ def run(args) -> int:
         path = write_report(args.out, args.report)
         print(f"wrote {path}")
         return 0
+    if args.gallery and not args.redraw:
+        raise ConfigError("--gallery: only with --redraw (it draws from OUT/NAME.nc)")
     names = args.names or list(registry.FIGURES)
     for name in names:
         registry.get(name)
@@ -60,7 +66,7 @@ def run(args) -> int:
         for name in names:
             try:
                 if args.redraw:
-                    outcome = registry.redraw(name, args.out)
+                    outcome = registry.redraw(name, args.out, args.gallery)
                 else:
                     outcome = registry.build(name, args.out, variant, args.overrides, executor)
             except registry.ExperimentFailed as err:

@@ -61,7 +61,7 @@ def zou_draw(data: xr.Dataset):
         if str(case) == "linear":
             norms = [f"{NAMES.get(str(o), o)} {float(cell.final_weight_norm.sel(optimizer=o).mean()):.4f}"
                      for o in data.optimizer.values]
-            axes[i, 1].annotate("final ‖W‖: " + ", ".join(norms), (0.98, 0.45),
+            axes[i, 0].annotate("final ‖W‖:\n" + "\n".join(norms), (0.95, 0.5),
                                 xycoords="axes fraction", ha="right", fontsize=7)
     axes[0, -1].legend(loc="center right")
     fig.suptitle("Zou et al. 2023: full-batch GD vs Adam from the same initialisation")

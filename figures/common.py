@@ -33,17 +33,23 @@ def describe(results, **attrs) -> dict:
 
 def seed_band(ax, x, values: np.ndarray, label: str, style_of: str | None = None, band=True,
               **kwargs):
-    """Mean over the first axis (seeds) as a line with markers, the min–max over seeds as a
-    band; returns the line (its ``ydata`` is the mean)."""
+    """Mean over the first axis (seeds) as a line with markers, and the spread over seeds:
+    ``band=True`` the min–max as a shaded band, ``band="lines"`` each seed as a faint thin
+    line (for log axes, where a band down to a tiny seed would swamp the panel); returns
+    the mean line (its ``ydata`` is the mean)."""
     values = np.asarray(values, dtype=float)
     style = {**method_style(style_of or label), **kwargs}
     mean = np.nanmean(values, axis=0) if values.ndim > 1 else values
     (line,) = ax.plot(x, mean, label=label, color=style["color"], linestyle=style["linestyle"],
                       marker=style.get("marker") if len(np.atleast_1d(x)) <= 30 else None,
                       gid="mean")
-    if band and values.ndim > 1 and values.shape[0] > 1:
-        ax.fill_between(x, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
-                        color=style["color"], alpha=0.18, linewidth=0)
+    if values.ndim > 1 and values.shape[0] > 1:
+        if band == "lines":
+            for row in values:
+                ax.plot(x, row, color=style["color"], alpha=0.3, linewidth=0.6, gid="seed")
+        elif band:
+            ax.fill_between(x, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
+                            color=style["color"], alpha=0.18, linewidth=0)
     return line
 
 

@@ -73,12 +73,12 @@ def diagnostics_draw(data: xr.Dataset):
         for method in data.optimizer.values:
             m = cell.sel(optimizer=method)
             seed_band(ax_rho, steps[1:], m.rho_hat.transpose("seed", ...).values[:, 1:],
-                      str(method), marker=None)
+                      str(method), marker=None, band="lines")
             if np.isfinite(m.home_share).any():
                 seed_band(ax_home, steps[1:], m.home_share.transpose("seed", ...).values[:, 1:],
                           str(method), marker=None)
             seed_band(ax_grad, data["T"].values, m.grad_norm.transpose("seed", ...).values,
-                      str(method))
+                      str(method), band="lines")
         ax_rho.axhline(data.attrs["tau"], color="#555555", linestyle="--", linewidth=0.8)
         ax_rho.annotate(f"τ = {data.attrs['tau']:g}", (0.02, data.attrs["tau"]),
                         xycoords=("axes fraction", "data"), fontsize=7, va="bottom")
@@ -92,7 +92,7 @@ def diagnostics_draw(data: xr.Dataset):
             ax_grad.plot(T, reference[0] * (T / T[0]) ** -0.25, color="#555555", linestyle=":",
                          label=r"$\propto T^{-1/4}$", gid="rate")
         style.log_axes(ax_grad)
-        style.value_ticks(ax_grad, T)
+        style.value_ticks(ax_grad, T[::2])
         ax_grad.set_ylabel(r"$\|\nabla L_S(\theta_T)\|$")
         ax_grad.set_xlabel("steps T")
         for ax in (ax_rho, ax_home):
@@ -104,7 +104,7 @@ def diagnostics_draw(data: xr.Dataset):
     a = data.attrs
     style.caption(fig, f"{_coinciding(data)}n = {a['n']}, d = {a['d']}, B = {a['batch_size']}, η = {a['lr']:g}, "
                        f"τ = {a['tau']:g}; trajectories of the longest run, mean over "
-                       f"{seeds_text(data)} (bands min–max); right: one run per T, its final "
+                       f"{seeds_text(data)} (faint: each seed; band: min–max); right: one run per T, its final "
                        f"full-batch gradient norm; {a['variant']} size.")
     return fig
 

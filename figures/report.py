@@ -41,6 +41,11 @@ def _spread(values) -> str:
             f"{values.max():.4f}, {values.size} seeds)")
 
 
+def _seeds(data: xr.Dataset) -> str:
+    count = data.sizes["seed"]
+    return f"{count} seed{'s' if count != 1 else ''}"
+
+
 def _settings(data: xr.Dataset) -> list[str]:
     return [f"Variant: **{data.attrs.get('variant', '?')}**. Effective experiment file "
             f"(`{data.attrs.get('experiment', '?')}`):", "", "```toml",
@@ -144,7 +149,8 @@ def kou_section(data: xr.Dataset) -> list[str]:
             f"Verdict: a boundary of the theory's shape separates the cells with "
             f"{100 * (1 - a['misclassified']):.1f}% agreement; the benign side's error "
             f"{'sits near' if abs(float(benign.mean()) - p) <= 0.1 else 'is not near'} p = "
-            f"{p:g}. {len(data.seed)} seeds per cell.", ""] + _settings(data)
+            f"{p:g}. {_seeds(data)} per cell; the agreement is in-sample (C is fitted on these "
+            "cells).", ""] + _settings(data)
 
 
 def cao_section(data: xr.Dataset) -> list[str]:
@@ -162,12 +168,45 @@ def cao_section(data: xr.Dataset) -> list[str]:
             f"| mean test error, benign side | {float(benign.mean()):.4f} |",
             f"| mean test error, harmful side | {float(harmful.mean()):.4f} |", "",
             f"Verdict: a boundary n·SNR^{a['q']:g} = C separates the cells with "
-            f"{100 * (1 - a['misclassified']):.1f}% agreement. {len(data.seed)} seeds per cell.",
+            f"{100 * (1 - a['misclassified']):.1f}% agreement, in-sample (C is fitted on these "
+            f"cells); {_seeds(data)} per cell.",
             ""] + _settings(data)
 
 
+def batch_section(data: xr.Dataset) -> list[str]:
+    mean = data.final_test_error.mean("seed")
+    batches = data.batch_size.values
+    lines = ["## Tang et al. 2025, test error vs batch size (figure `tang2025-batch`)", "",
+             "Paper (Thm 4.1/4.2, 4.4/4.5; Fig. 1 on CIFAR-10): mini-batch Adam(W) generalises, "
+             "large-batch Adam(W) does not. No synthetic numbers are published for this sweep.",
+             "", "| optimiser | " + " | ".join(f"B = {b}" for b in batches) + " |",
+             "|---|" + "---|" * len(batches)]
+    for opt in data.optimizer.values:
+        lines.append(f"| {opt} | " + " | ".join(f"{float(mean.sel(optimizer=opt, batch_size=b)):.4f}"
+                                               for b in batches) + " |")
+    return lines + ["", f"Mean final test error over {_seeds(data)}."] + [""] + _settings(data)
+
+
+def decay_section(data: xr.Dataset) -> list[str]:
+    mean = data.final_test_error.mean("seed")
+    decays = data.weight_decay.values
+    a = data.attrs
+    lines = ["## Tang et al. 2025, test error vs weight decay (figure `tang2025-decay`)", "",
+             f"Paper (Cor. 4.3/4.6): Adam with λ = ω(σ_0^(q−2)) (here σ_0^(q−2) = "
+             f"{a['adam_scale']:g}) does not train; AdamW tolerates λ up to the scale B²/n ∧ 1 "
+             f"(here {a['adamw_scale']:g}; a reading of a garbled formula). Constants unknown.",
+             "", "| optimiser | " + " | ".join(f"λ = {w:g}" for w in decays) + " |",
+             "|---|" + "---|" * len(decays)]
+    for opt in data.optimizer.values:
+        lines.append(f"| {opt} | " + " | ".join(f"{float(mean.sel(optimizer=opt, weight_decay=w)):.4f}"
+                                               for w in decays) + " |")
+    return lines + ["", f"Mean final test error over {_seeds(data)}, B = "
+                        f"{a['batch_size']}."] + [""] + _settings(data)
+
+
 SECTIONS = (("tang2025-table", tang_section), ("zou2023", zou_section),
-            ("kou2023-heatmap", kou_section), ("cao2022-phase", cao_section))
+            ("kou2023-heatmap", kou_section), ("cao2022-phase", cao_section),
+            ("tang2025-batch", batch_section), ("tang2025-decay", decay_section))
 
 
 def render(out: str | Path) -> str:

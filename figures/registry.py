@@ -80,16 +80,17 @@ def get(name: str) -> Figure:
 
 
 def build(name: str, out: str | Path, variant: str | None = None,
-          overrides: Sequence[str] = (), executor=None, sources: dict | None = None) -> dict:
+          overrides: Sequence[str] = (), executor=None, sources: dict | None = None,
+          stored_only: bool = False) -> dict:
     """Run (or resume) the figure's experiment into ``OUT/runs/…``, extract the plotted data
     and write ``OUT/NAME.{png,pdf,nc}``. ``sources`` maps experiment names to other files
-    to use instead of the shipped ones (tests use tiny ones). Returns the paths and the wall
-    time in seconds."""
+    to use instead of the shipped ones (tests use tiny ones); ``stored_only`` runs nothing and
+    draws what the store holds. Returns the paths and the wall time in seconds."""
     figure = get(name)
     started = time.perf_counter()
     names = figure.experiment if isinstance(figure.experiment, tuple) else (figure.experiment,)
     results = {experiment: obtain(experiment, out, variant, overrides, executor,
-                                  (sources or {}).get(experiment))
+                                  (sources or {}).get(experiment), stored_only)
                for experiment in names}
     data = figure.data(results if isinstance(figure.experiment, tuple) else results[names[0]])
     data.attrs["figure"] = name

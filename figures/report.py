@@ -83,6 +83,11 @@ def tang_section(data: xr.Dataset) -> list[str]:
             lines.append(f"| {opt} | {decay:g} | {int(batch)} | {paper:g} | {_spread(values)} | "
                          f"{verdict} |")
     train = data.final_train_error.values
+    missing = int(data.attrs.get("runs_missing", 0))
+    if missing:
+        lines += ["", f"**{missing} of {data.final_test_error.size} runs had not finished** when "
+                      "this record was written (drawn with `--stored-only`); they are left out "
+                      "above (the seed counts say how many runs each row holds)."]
     lines += ["", f"Training error at the end: max {np.nanmax(train):.4f} over every run "
                   "(all runs fit their training set)." if np.nanmax(train) < 0.01 else
               f"Training error at the end: up to {np.nanmax(train):.4f}.", ""]

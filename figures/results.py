@@ -28,7 +28,7 @@ import xarray as xr
 
 from bounds import convergence, stability
 from bounds.store import annotate, load, output_dir, write_atomic, write_text_atomic
-from bounds.sweep import expand, parse_sweep, run_sweep
+from bounds.sweep import RunStore, expand, gather, parse_sweep, run_sweep
 from simulate.fields import ConfigError
 from simulate.loading import parse_override
 
@@ -73,9 +73,11 @@ def effective_tree(name: str, variant: str | None, overrides: Sequence[str] = ()
 
 
 def obtain(name: str, out: str | Path, variant: str | None = None,
-           overrides: Sequence[str] = (), executor=None, path: str | Path | None = None
-           ) -> Results:
-    """Run (or resume) experiment ``name`` into ``OUT/runs/…`` and load its results."""
+           overrides: Sequence[str] = (), executor=None, path: str | Path | None = None,
+           stored_only: bool = False) -> Results:
+    """Run (or resume) experiment ``name`` into ``OUT/runs/…`` and load its results; with
+    ``stored_only``, run nothing and gather what the store holds (runs not there are NaN,
+    ``status`` missing), e.g. while a long build is still running."""
     source = ex.shipped_path(name) if path is None else Path(path)
     variant = ex.effective_variant(ex.read(source), variant)
     tree = effective_tree(name, variant, overrides, path)
@@ -83,6 +85,11 @@ def obtain(name: str, out: str | Path, variant: str | None = None,
     if ex.kind_of(tree) == ex.SWEEP:
         text = ex.sweep_text(tree)
         plan = expand(parse_sweep(text, f"experiment {name}", source.parent))
+        if stored_only:
+            dataset = gather(plan, RunStore(store))
+            for measure in ex.measures(tree):
+                dataset[measure] = _measured(measure, plan, store, dataset, compute=False)
+            return Results(name, variant, text, store, sweep=load_gathered(dataset))
         write_text_atomic(text, store / "experiment.toml")
         report = run_sweep(plan, store, executor)
         if report.failed_now or report.failed:
@@ -93,22 +100,25 @@ def obtain(name: str, out: str | Path, variant: str | None = None,
             dataset[measure] = _measured(measure, plan, store, dataset)
         return Results(name, variant, text, store, sweep=dataset)
     text = json.dumps(tree, sort_keys=True)
-    write_text_atomic(text, store / "experiment.json")
+    if not stored_only:
+        write_text_atomic(text, store / "experiment.json")
     return Results(name, variant, text, store, stability={
-        label: _stability(label, table, store, text) for label, table in tree["experiments"].items()})
+        label: _stability(label, table, store, text, stored_only)
+        for label, table in tree["experiments"].items()})
 
 
 MEASURE_ATTRS = {"final_gradient_norm": (
     "full-batch gradient norm of the training objective at the end, |grad L_S(theta_T)|", "1")}
 
 
-def _measured(measure: str, plan, store: Path, dataset: xr.Dataset) -> xr.DataArray:
+def _measured(measure: str, plan, store: Path, dataset: xr.Dataset, compute: bool = True
+              ) -> xr.DataArray:
     """``measure`` of every run of ``plan`` over the sweep dataset's grid dims, computed for
-    the runs not yet in ``STORE/<measure>.nc``."""
+    the runs not yet in ``STORE/<measure>.nc`` (NaN for them when not ``compute``)."""
     path = store / f"{measure}.nc"
     known = load(path)[measure].to_series().to_dict() if path.exists() else {}
     todo = {key: config for key, config in plan.unique().items() if key not in known}
-    if todo:
+    if todo and compute:
         known.update(zip(todo, convergence.final_gradient_norms(list(todo.values()))))
         keys = sorted(known)
         table = xr.Dataset({measure: ("run", [known[k] for k in keys])}, coords={"run": keys})
@@ -120,7 +130,15 @@ def _measured(measure: str, plan, store: Path, dataset: xr.Dataset) -> xr.DataAr
     return values.assign_attrs(long_name=long_name, units=units)
 
 
-def _stability(label: str, table: dict, store: Path, text: str) -> stability.StabilityResult:
+def load_gathered(dataset: xr.Dataset) -> xr.Dataset:
+    """A freshly gathered sweep dataset as :func:`bounds.store.load` returns a stored one
+    (JSON attributes parsed)."""
+    dataset.attrs["sweep"] = json.loads(dataset.attrs["sweep"])
+    return dataset
+
+
+def _stability(label: str, table: dict, store: Path, text: str, stored_only: bool = False
+               ) -> stability.StabilityResult:
     unknown = set(table) - set(ex.STABILITY_KEYS)
     if unknown:
         raise ConfigError(f"experiments.{label}.{sorted(unknown)[0]}: unknown key; allowed keys "
@@ -136,6 +154,8 @@ def _stability(label: str, table: dict, store: Path, text: str) -> stability.Sta
         stored = load(path)
         if stored.attrs.get("experiment") == text:
             return stability.StabilityResult(plan, stored, float(stored.attrs["seconds"]), {})
+    if stored_only:
+        raise ConfigError(f"--stored-only: {path} holds no results of this experiment")
     result = stability.execute(plan)
     dataset = result.dataset.copy()
     dataset.attrs.update(experiment=text, seconds=result.seconds)

@@ -43,7 +43,8 @@ def table_data(results) -> xr.Dataset:
     data["paper_test_error"] = (("optimizer", "batch_size"), paper,
                                 {"long_name": "test error reported by Tang et al. 2025, "
                                               "Tables 1-2", "units": "1"})
-    data.attrs.update(describe(results, settings=_settings(ds)))
+    data.attrs.update(describe(results, settings=_settings(ds),
+                               runs_missing=int(np.isnan(data.final_test_error.values).sum())))
     return data
 
 
@@ -55,9 +56,11 @@ def table_draw(data: xr.Dataset):
     for k, batch in enumerate(batches):
         for o, opt in enumerate(data.optimizer.values):
             values = data.final_test_error.sel(optimizer=opt, batch_size=batch).values
+            values = values[np.isfinite(values)]
             x = o + (k - (len(batches) - 1) / 2) * width
             colour = style.method_style(str(opt))["color"]
-            ax.bar(x, values.mean(), width * 0.9, color=colour, alpha=1.0 if batch != 2 else 0.45,
+            mean = float(values.mean()) if values.size else np.nan
+            ax.bar(x, mean, width * 0.9, color=colour, alpha=1.0 if batch != 2 else 0.45,
                    edgecolor=colour, gid=f"bar:{opt}:{batch}",
                    label=f"B = {batch}" if o == 0 else None)
             ax.plot(np.full(values.size, x), values, "o", color="black", markersize=2.5,
@@ -66,8 +69,9 @@ def table_draw(data: xr.Dataset):
             ax.plot([x - width * 0.45, x + width * 0.45], [paper, paper], color="black",
                     linewidth=2, linestyle="-", gid=f"paper:{opt}:{batch}",
                     label="paper" if (o == 0 and k == 0) else None)
-            ax.annotate(f"{values.mean():.2f}", (x, values.mean()), textcoords="offset points",
-                        xytext=(0, 3), ha="center", fontsize=6.5)
+            if values.size:
+                ax.annotate(f"{mean:.2f}", (x, mean), textcoords="offset points",
+                            xytext=(0, 3), ha="center", fontsize=6.5)
     ax.set_xticks(range(data.optimizer.size),
                   [f"{NAMES.get(str(o), o)}\nλ = {float(w):g}" for o, w in
                    zip(data.optimizer.values, data.weight_decay.values)])
@@ -76,8 +80,11 @@ def table_draw(data: xr.Dataset):
     ax.axhline(0.5, color="#888888", linewidth=0.6, linestyle=":")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("Tang et al. 2025, synthetic Tables 1–2:\nlarge batch vs mini-batch")
-    style.caption(fig, f"bars: mean over {seeds_text(data)} (dots: each seed); black ticks: the "
-                       f"paper's values. {data.attrs['settings']}; {data.attrs['variant']} size.")
+    missing = data.attrs.get("runs_missing", 0)
+    style.caption(fig, f"bars: mean over {seeds_text(data)} (dots: each seed"
+                       + (f"; {missing} runs not finished, left out" if missing else "")
+                       + f"); black ticks: the paper's values. {data.attrs['settings']}; "
+                       f"{data.attrs['variant']} size.")
     return fig
 
 

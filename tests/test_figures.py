@@ -320,3 +320,25 @@ def test_boundary_fit_finds_a_clean_threshold():
     assert 1.0 < C < 2.0 and wrong == 0.0
     C, wrong = fit_boundary(score, np.array([True, True, False, True, False, False]))
     assert wrong == pytest.approx(1 / 6)
+
+
+def test_a_second_build_runs_nothing(built, monkeypatch):
+    """The sweep store, the stability files and the gradient-norm table are reused: with
+    training made impossible, every figure builds again from what is stored."""
+    out, _ = built
+    sources = {name: out.parent / f"{name}.toml" for name in EXPERIMENTS}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a stored result was recomputed")
+
+    import bounds.convergence
+    import bounds.stability
+    import bounds.sweep.tasks
+
+    monkeypatch.setattr(bounds.sweep.tasks, "train_many", refuse)
+    monkeypatch.setattr(bounds.stability, "execute", refuse)
+    monkeypatch.setattr(bounds.convergence, "train_many", refuse)
+    before = load(out / "zou2023.nc")
+    for name in registry.FIGURES:
+        registry.build(name, out, "quick", sources=sources)
+    xr.testing.assert_identical(load(out / "zou2023.nc"), before)

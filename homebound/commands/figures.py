@@ -27,6 +27,8 @@ def add_parser(sub) -> None:
     parser.add_argument("--out", default="figs", metavar="DIR", help="output directory (default: figs)")
     parser.add_argument("--redraw", action="store_true",
                         help="draw again from OUT/NAME.nc without running anything")
+    parser.add_argument("--stored-only", action="store_true",
+                        help="run nothing: draw what OUT/runs/ holds (missing runs are NaN)")
     parser.add_argument("--gallery", metavar="DIR",
                         help="with --redraw: write small PNGs into DIR instead (README gallery)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -68,7 +70,8 @@ def run(args) -> int:
                 if args.redraw:
                     outcome = registry.redraw(name, args.out, args.gallery)
                 else:
-                    outcome = registry.build(name, args.out, variant, args.overrides, executor)
+                    outcome = registry.build(name, args.out, variant, args.overrides, executor,
+                                             stored_only=args.stored_only)
             except registry.ExperimentFailed as err:
                 print(f"homebound: {err}; run again to retry", file=sys.stderr)
                 return EXIT_FAILED

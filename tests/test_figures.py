@@ -13,6 +13,7 @@ from matplotlib.collections import QuadMesh
 from bounds.store import load
 from figures import registry, style
 from figures.phase import fit_boundary
+from simulate.fields import ConfigError
 
 TINY = {"data.n": 8, "data.n_test": 20, "data.d": 20, "model.m": 2}
 SPARSE = {**TINY, "data.s": 3}
@@ -342,3 +343,16 @@ def test_a_second_build_runs_nothing(built, monkeypatch):
     for name in registry.FIGURES:
         registry.build(name, out, "quick", sources=sources)
     xr.testing.assert_identical(load(out / "zou2023.nc"), before)
+
+
+def test_stored_only_draws_what_is_there(built, tmp_path):
+    out, _ = built
+    sources = {name: out.parent / f"{name}.toml" for name in EXPERIMENTS}
+    same = registry.build("tang2025-table", out, "quick", sources=sources, stored_only=True)
+    assert load(same["paths"]["nc"]).attrs["runs_missing"] == 0
+    empty = registry.build("tang2025-table", tmp_path, "quick", sources=sources, stored_only=True)
+    data = load(empty["paths"]["nc"])
+    assert data.attrs["runs_missing"] == data.final_test_error.size == 8
+    assert not any((tmp_path / "runs" / "tang2025-quick").glob("runs/*.nc"))
+    with pytest.raises(ConfigError, match="--stored-only"):
+        registry.build("stability-scaling", tmp_path, "quick", sources=sources, stored_only=True)

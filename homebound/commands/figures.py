@@ -36,6 +36,9 @@ def add_parser(sub) -> None:
     parser.add_argument("--report", nargs="?", const="REPRODUCTIONS.md", metavar="FILE",
                         help="write the reproduction record from the data in OUT (default file: "
                              "REPRODUCTIONS.md) and exit")
+    parser.add_argument("--from", dest="sources", action="append", default=[], metavar="DIR",
+                        help="with --report: read the data files of DIR (repeatable; default: "
+                             "OUT)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, metavar="N", help="run sweeps on a local dask cluster")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run sweeps on a dask scheduler")
@@ -50,7 +53,7 @@ def run(args) -> int:
     if args.report:
         from figures.report import write_report
 
-        path = write_report(args.out, args.report)
+        path = write_report(args.sources or [args.out], args.report)
         print(f"wrote {path}")
         return 0
     if args.gallery and not args.redraw:

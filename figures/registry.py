@@ -44,7 +44,7 @@ FIGURES = {f.name: f for f in (
            tang.dynamics_data, tang.dynamics_draw),
     Figure("tang2025-batch", "test error vs batch size for Adam, AdamW, SignSGD and SGD",
            "Tang et al. 2025, Fig. 1 (synthetic counterpart)", "tang2025-batch", "34 s",
-           "~6 h at 10^4 epochs (out of reach here; --reduced: 10^3 epochs)",
+           "~6 h at 10^4 epochs (out of reach here; --reduced: 300 epochs)",
            tang.batch_data, tang.batch_draw),
     Figure("tang2025-decay", "test error vs weight decay λ for Adam and AdamW at B = 10",
            "Tang et al. 2025, Fig. 2, Cor. 4.3/4.6", "tang2025-decay", "26 s",

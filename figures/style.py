@@ -33,7 +33,6 @@ HEATMAP = "cividis"
 #: Colour, line style and marker of each optimiser (or entry label prefix), fixed across figures.
 METHODS = {
     "sgd": ("black", "-", "o"),
-    "gd": ("black", "-", "o"),
     "momentum": ("sky", "--", "v"),
     "signsgd": ("green", "-.", "^"),
     "adam": ("blue", "-", "s"),
@@ -58,11 +57,8 @@ RC = {
 #: Axis labels (quantity, unit) used across figures.
 LABELS = {
     "test_error": "test error (0-1, fraction)",
-    "train_error": "training error (0-1, fraction)",
     "step": "training step t",
     "epoch": "epoch",
-    "feature": r"feature learning $\max_r\langle w_{j,r}, j\,v\rangle$",
-    "noise": r"noise memorisation $\max_r\langle w_{y_i,r}, \xi_i\rangle$ (mean over i)",
     "batch_size": "batch size B (samples)",
     "weight_decay": r"weight decay $\lambda$",
     "n": "training samples n",

@@ -65,10 +65,11 @@ def kou_data(results) -> xr.Dataset:
     score = n * mu**4 / (d * sigma_p**4)
     mean = data.final_test_error.mean("seed").transpose("mu_norm", "d").values
     threshold = p + 0.1
-    C, wrong = fit_boundary(score, mean >= threshold)
+    measured = np.isfinite(mean)  # a --stored-only build may lack cells
+    C, wrong = fit_boundary(score[measured], mean[measured] >= threshold)
     data["score"] = (("mu_norm", "d"), score, {"long_name": "n |mu|^4 / (d sigma_p^4)", "units": "1"})
     data.attrs.update(describe(results, n=n, sigma_p=sigma_p, label_noise=p, threshold=threshold,
-                               C=C, misclassified=wrong))
+                               C=C, misclassified=wrong, cells_missing=int((~measured).sum())))
     return data
 
 
@@ -111,10 +112,12 @@ def cao_data(results) -> xr.Dataset:
     score = n * snr**q
     mean = data.final_test_error.mean("seed").transpose("n", "mu_norm").values
     threshold = 0.1
-    C, wrong = fit_boundary(score, mean >= threshold)
+    measured = np.isfinite(mean)
+    C, wrong = fit_boundary(score[measured], mean[measured] >= threshold)
     data["score"] = (("n", "mu_norm"), score, {"long_name": "n SNR^q", "units": "1"})
     data.attrs.update(describe(results, d=d, sigma_p=sigma_p, q=q, threshold=threshold, C=C,
-                               misclassified=wrong, steps=config["train"]["steps"],
+                               misclassified=wrong, cells_missing=int((~measured).sum()),
+                               steps=config["train"]["steps"],
                                lr=config["optimizer"]["lr"]))
     return data
 

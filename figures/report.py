@@ -149,7 +149,7 @@ def kou_section(data: xr.Dataset) -> list[str]:
             "| measured | value |", "|---|---|",
             f"| fitted C (harmful ⇔ mean error ≥ {a['threshold']:g}) | {a['C']:.4g} |",
             f"| cells misclassified by the fitted boundary | {100 * a['misclassified']:.1f}% of "
-            f"{mean.size} |",
+            f"{mean.size - a.get('cells_missing', 0)} measured (of {mean.size}) |",
             f"| mean test error, cells on the benign side | {float(benign.mean()):.4f} "
             f"(range {float(benign.min()):.4f}–{float(benign.max()):.4f}) |",
             f"| mean test error, cells on the harmful side | {float(harmful.mean()):.4f} |",
@@ -173,7 +173,7 @@ def cao_section(data: xr.Dataset) -> list[str]:
             "| measured | value |", "|---|---|",
             f"| fitted C (harmful ⇔ mean error ≥ {a['threshold']:g}) | {a['C']:.4g} |",
             f"| cells misclassified by the fitted boundary | {100 * a['misclassified']:.1f}% of "
-            f"{mean.size} |",
+            f"{mean.size - a.get('cells_missing', 0)} measured (of {mean.size}) |",
             f"| mean test error, benign side | {float(benign.mean()):.4f} |",
             f"| mean test error, harmful side | {float(harmful.mean()):.4f} |", "",
             f"Verdict: a boundary n·SNR^{a['q']:g} = C separates the cells with "

@@ -57,7 +57,7 @@ FIGURES = {f.name: f for f in (
            "~3 h for the paper's 100×100×10 grid (--reduced: 20×12×3)", phase.kou_data,
            phase.kou_draw),
     Figure("cao2022-phase", "test error over (n, SNR) for q = 3 and the boundary n·SNR^q = C, "
-           "C fitted", "Cao et al. 2022", "cao2022-phase", "82 s", "~20 min",
+           "C fitted", "Cao et al. 2022", "cao2022-phase", "82 s", "> 1 h here (--reduced: n ≤ 200, 1000 steps)",
            phase.cao_data, phase.cao_draw),
     Figure("stability-scaling", "δ_T and the loss gap vs n, log–log, for SGD, momentum SGD, "
            "Adam, Adam-srf and HomeAdam (both rules), with each bound's slope and the fitted "

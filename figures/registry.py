@@ -36,7 +36,7 @@ class Figure:
 FIGURES = {f.name: f for f in (
     Figure("tang2025-table", "test error of Adam (λ=1e-5) and AdamW (λ=0.01) at B=100 vs B=2, "
            "bars with seeds, beside the paper's values", "Tang et al. 2025, Tables 1–2",
-           "tang2025", "52 s", "B=2 is 10^6 steps per run: > 2 h here (--reduced: 10^3 epochs)", tang.table_data,
+           "tang2025", "52 s", "B=2 is 10^6 steps per run: > 2 h here (--reduced, 10^3 epochs: 50 min)", tang.table_data,
            tang.table_draw),
     Figure("tang2025-dynamics", "feature learning and noise memorisation over training for the "
            "four runs of tang2025-table, one panel each", "Tang et al. 2025, Figs 3–4",
@@ -44,20 +44,20 @@ FIGURES = {f.name: f for f in (
            tang.dynamics_data, tang.dynamics_draw),
     Figure("tang2025-batch", "test error vs batch size for Adam, AdamW, SignSGD and SGD",
            "Tang et al. 2025, Fig. 1 (synthetic counterpart)", "tang2025-batch", "34 s",
-           "~6 h at 10^4 epochs (out of reach here; --reduced: 300 epochs)",
+           "~6 h at 10^4 epochs (out of reach here; --reduced, 300 epochs: 4 min)",
            tang.batch_data, tang.batch_draw),
     Figure("tang2025-decay", "test error vs weight decay λ for Adam and AdamW at B = 10",
            "Tang et al. 2025, Fig. 2, Cor. 4.3/4.6", "tang2025-decay", "26 s",
-           "~2 h at 10^4 epochs (--reduced: 10^3 epochs)", tang.decay_data, tang.decay_draw),
+           "~2 h at 10^4 epochs (--reduced, 10^3 epochs: 24 min)", tang.decay_data, tang.decay_draw),
     Figure("zou2023", "full-batch GD vs full-batch Adam from one initialisation: test error, "
            "feature learning, noise memorisation; and the convex case where both agree",
-           "Zou et al. 2023", "zou2023", "37 s", "~10 min", zou.zou_data, zou.zou_draw),
+           "Zou et al. 2023", "zou2023", "37 s", "6 min", zou.zou_data, zou.zou_draw),
     Figure("kou2023-heatmap", "test error over (‖μ‖, d) with the released setting and the "
            "boundary n‖μ‖⁴ = C d σ_p⁴, C fitted", "Kou et al. 2023", "kou2023-heatmap", "19 s",
-           "~3 h for the paper's 100×100×10 grid (--reduced: 20×12×3)", phase.kou_data,
+           "~3 h for the paper's 100×100×10 grid (--reduced, 20×12×3: 11 min)", phase.kou_data,
            phase.kou_draw),
     Figure("cao2022-phase", "test error over (n, SNR) for q = 3 and the boundary n·SNR^q = C, "
-           "C fitted", "Cao et al. 2022", "cao2022-phase", "82 s", "> 1 h here (--reduced: n ≤ 200, 1000 steps)",
+           "C fitted", "Cao et al. 2022", "cao2022-phase", "82 s", "> 1 h here (--reduced, n ≤ 200, 1000 steps: 4.5 min)",
            phase.cao_data, phase.cao_draw),
     Figure("stability-scaling", "δ_T and the loss gap vs n, log–log, for SGD, momentum SGD, "
            "Adam, Adam-srf and HomeAdam (both rules), with each bound's slope and the fitted "
@@ -65,10 +65,10 @@ FIGURES = {f.name: f for f in (
            "54 s", "13 min", stability_scaling.scaling_data, stability_scaling.scaling_draw),
     Figure("homeadam-diagnostics", "ρ̂_t, the share that went home and ‖∇L‖ vs T against "
            "T^(-1/4), for HomeAdam (both rules), Adam-srf and Adam on dense and sparse data",
-           "HomeAdam (arXiv 2603.02649)", homeadam.EXPERIMENTS, "35 s", "~10 min",
+           "HomeAdam (arXiv 2603.02649)", homeadam.EXPERIMENTS, "35 s", "5 min",
            homeadam.diagnostics_data, homeadam.diagnostics_draw),
     Figure("dualadam", "the α_t schedule and test error over training for InvAdam, DualAdam and "
-           "Adam", "DualAdam/InvAdam (arXiv 2603.07122)", "dualadam", "10 s", "~2 min",
+           "Adam", "DualAdam/InvAdam (arXiv 2603.07122)", "dualadam", "10 s", "3 min",
            dualadam.dual_data, dualadam.dual_draw),
 )}
 

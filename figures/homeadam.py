@@ -102,10 +102,10 @@ def diagnostics_draw(data: xr.Dataset):
     fig.legend(handles, labels, loc="outside right center", fontsize=7)
     fig.suptitle("HomeAdam diagnostics (reconstructed rule): ρ̂_t, going home, convergence")
     a = data.attrs
-    style.caption(fig, f"{_coinciding(data)}n = {a['n']}, d = {a['d']}, B = {a['batch_size']}, η = {a['lr']:g}, "
-                       f"τ = {a['tau']:g}; trajectories of the longest run, mean over "
-                       f"{seeds_text(data)} (faint: each seed; band: min–max); right: one run per T, its final "
-                       f"full-batch gradient norm; {a['variant']} size.")
+    style.caption(fig, f"{_coinciding(data)}n = {a['n']}, d = {a['d']}, B = {a['batch_size']}, "
+                       f"η = {a['lr']:g}, τ = {a['tau']:g}; trajectories of the longest run, "
+                       f"mean over {seeds_text(data)} (faint: each seed; band: min–max); right: "
+                       f"one run per T, its final full-batch gradient norm; {a['variant']} size.")
     return fig
 
 

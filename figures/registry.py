@@ -36,7 +36,8 @@ class Figure:
 FIGURES = {f.name: f for f in (
     Figure("tang2025-table", "test error of Adam (λ=1e-5) and AdamW (λ=0.01) at B=100 vs B=2, "
            "bars with seeds, beside the paper's values", "Tang et al. 2025, Tables 1–2",
-           "tang2025", "52 s", "B=2 is 10^6 steps per run: > 2 h here (--reduced, 10^3 epochs: 50 min)", tang.table_data,
+           "tang2025", "52 s",
+           "B=2 is 10^6 steps per run: > 2 h here (--reduced, 10^3 epochs: 50 min)", tang.table_data,
            tang.table_draw),
     Figure("tang2025-dynamics", "feature learning and noise memorisation over training for the "
            "four runs of tang2025-table, one panel each", "Tang et al. 2025, Figs 3–4",
@@ -57,7 +58,8 @@ FIGURES = {f.name: f for f in (
            "~3 h for the paper's 100×100×10 grid (--reduced, 20×12×3: 11 min)", phase.kou_data,
            phase.kou_draw),
     Figure("cao2022-phase", "test error over (n, SNR) for q = 3 and the boundary n·SNR^q = C, "
-           "C fitted", "Cao et al. 2022", "cao2022-phase", "82 s", "> 1 h here (--reduced, n ≤ 200, 1000 steps: 4.5 min)",
+           "C fitted", "Cao et al. 2022", "cao2022-phase", "82 s",
+           "> 1 h here (--reduced, n ≤ 200, 1000 steps: 4.5 min)",
            phase.cao_data, phase.cao_draw),
     Figure("stability-scaling", "δ_T and the loss gap vs n, log–log, for SGD, momentum SGD, "
            "Adam, Adam-srf and HomeAdam (both rules), with each bound's slope and the fitted "

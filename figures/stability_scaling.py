@@ -106,7 +106,8 @@ def scaling_draw(data: xr.Dataset):
     fig.suptitle("Stability on neighbouring data sets: measured rates vs the bounds")
     style.caption(fig, f"T = {a['steps']} steps at every n, B = {a['batch_size']}, T/n = "
                        f"{ratios.max():.3g} … {ratios.min():.3g}; {a['pairs']} pairs per n "
-                       f"(bars: ±1 standard error of the mean, cut at 0.9·mean below); dotted: each bound's slope ({slopes}) through the "
+                       f"(bars: ±1 standard error of the mean, cut at 0.9·mean below); dotted: "
+                       f"each bound's slope ({slopes}) through the "
                        f"data's centre. Base config '{a['base_config']}', entries "
                        f"{', '.join(map(str, data.optimizer.values))}; {a['variant']} size.")
     return fig

@@ -97,7 +97,8 @@ def _list(registry, as_json: bool) -> int:
         return 0
     width = max(len(f.name) for f in figures)
     for f in figures:
-        experiments = ", ".join(f.experiment) if isinstance(f.experiment, tuple) else f.experiment
+        names = f.experiment if isinstance(f.experiment, tuple) else (f.experiment,)
+        files = ", ".join(f"{name}.toml" for name in names)
         print(f"{f.name:<{width}}  {f.paper}\n{'':<{width}}  {f.shows}\n{'':<{width}}  "
-              f"experiment: {experiments}.toml; quick {f.cost_quick}; full {f.cost_full}")
+              f"experiment: {files}; quick {f.cost_quick}; full {f.cost_full}")
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import torch
 
@@ -55,16 +55,6 @@ def _hyper_doc(record_cls: type, options: type) -> str:
             + "\n".join(lines) + "\n")
 
 
-class Ratio(NamedTuple):
-    """A diagnostic ``count / total`` kept as a tensor count until it is read (in float64)."""
-
-    count: torch.Tensor
-    total: int
-
-    def __float__(self) -> float:
-        return float(self.count) / self.total
-
-
 def decay(p: torch.Tensor, lr: float, weight_decay: float) -> None:
     """Decoupled weight decay in place, as the kernels compute it: ``w ← w − (ηλ)·w``."""
     if weight_decay != 0.0:
@@ -86,8 +76,10 @@ class RuleOptimizer(torch.optim.Optimizer):
 
     Subclasses set ``name`` (the registry name), optionally ``extra`` (torch-only options),
     and implement :meth:`_group_step`, which updates one parameter group in place and returns
-    that group's diagnostics (a dict of 0-d tensors or floats, keyed by the registry's
-    diagnostic names) or ``None`` when no parameter of the group had a gradient.
+    that group's diagnostics, keyed by the registry's diagnostic names, or ``None`` when no
+    parameter of the group had a gradient. A value is a number, a 0-d tensor, or a function
+    of no arguments computing it when :meth:`diagnostics` is called (from the optimiser state,
+    which stays as the step left it until the next step), so steps need not pay for them.
     """
 
     name: ClassVar[str] = ""
@@ -174,8 +166,8 @@ class RuleOptimizer(torch.optim.Optimizer):
         """
         names = self.spec.diagnostics
         nan = {key: math.nan for key in names}
-        groups = [({key: float(value) for key, value in diag.items()} if diag is not None else nan, size)
-                  for diag, size in self._last]
+        groups = [({key: float(value() if callable(value) else value) for key, value in diag.items()}
+                   if diag is not None else nan, size) for diag, size in self._last]
         if per_group:
             return [values for values, _ in groups] or [dict(nan) for _ in self.param_groups]
         taken = [(values, size) for (values, size), (diag, _) in zip(groups, self._last)

@@ -60,7 +60,7 @@ QUANTITIES = {
 SIDES = ("S", "S_prime")
 #: Stacked input arrays of one batched call are kept below this many bytes (pairs are split
 #: into several calls above it).
-MEMORY_BUDGET = 2 * 1024**3
+MEMORY_BUDGET = 1024**3
 
 VARIABLE_ATTRS = {
     "delta": ("distance between the two runs' parameters, ‖θ_t − θ′_t‖_F", "1"),
@@ -173,10 +173,14 @@ def pair_configs(config: RunConfig, seed: int, replace_sample: bool = True,
 
 
 def _bytes_per_run(config: RunConfig) -> int:
-    """Rough size of one run's stacked inputs (train and test patches, parameters, state)."""
+    """Rough size of one run's stacked inputs: train and test patches as the kernels read
+    them, the training noise (for memorisation), parameters and optimiser state, logs."""
     data = config.data
     width = slots(data) * 12 or data.d * 8
-    return (data.n + data.n_test) * data.patches * width + 40 * data.d * config.model.m
+    patches = (data.n + data.n_test) * data.patches * width
+    noise = data.n * (data.patches - 1) * data.d * 8
+    logs = config.log_steps().size * (data.n + 20) * 8
+    return patches + noise + 40 * data.d * config.model.m + logs
 
 
 def _chunks(items: list, config: RunConfig) -> list[list]:

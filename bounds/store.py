@@ -260,3 +260,4 @@ def load(path: str | os.PathLike) -> xr.Dataset:
         if key in ds.attrs:
             ds.attrs[key] = json.loads(ds.attrs[key])
     return ds
+

@@ -26,7 +26,13 @@ STREAMS = ("data", "test", "init", "batch")
 
 @dataclass(frozen=True)
 class DataConfig:
-    """SPEC §1: the sparse (1a, Zou/Tang) and dense (1b, Cao/Kou) feature-plus-noise models."""
+    """SPEC §1: the sparse (1a, Zou/Tang) and dense (1b, Cao/Kou) feature-plus-noise models.
+
+    ``replace_index = i`` makes the training set the neighbour ``S′`` of the set ``S`` the same
+    seed draws (SPEC §6): sample ``i`` is replaced by an independent draw from the same
+    distribution (seeded by ``replace_seed``, derived from the data seed and ``i`` when
+    absent); every other sample, the test set, the initialisation and the batch order are
+    unchanged, bit for bit."""
 
     kind: str = rule("sparse", "str", choices=("sparse", "dense"))
     n: int = rule(32, "int", "an integer ≥ 2", lambda v: v >= 2)
@@ -41,8 +47,15 @@ class DataConfig:
     orthogonal: bool = rule(True, "bool")
     label_noise: float = rule(0.0, "float", "in [0, 0.5)", lambda v: 0 <= v < 0.5)
     balanced: bool = rule(False, "bool")
+    replace_index: int | None = rule(None, "optional_int", "an integer ≥ 0", lambda v: v >= 0)
+    replace_seed: int | None = rule(None, **_SEED)
 
     def __post_init__(self):
+        if self.replace_index is not None and self.replace_index >= self.n:
+            raise ConfigError(f"data.replace_index = {self.replace_index}: must be an integer in "
+                              f"[0, n−1] = [0, {self.n - 1}]")
+        if self.replace_seed is not None and self.replace_index is None:
+            raise ConfigError("data.replace_seed: needs data.replace_index (the sample to replace)")
         if self.kind == "sparse" and self.s > self.d - 1:
             raise ConfigError(f"data.s = {self.s}: must be an integer in [1, d−1] = [1, {self.d - 1}]")
         if self.balanced and self.n % 2:

@@ -94,3 +94,38 @@ def generate(cfg: DataConfig, n: int, seed: int, balanced: bool | None = None,
     return PatchData(X=X.astype(dtype, copy=False), y=observed.astype(dtype, copy=False),
                      y_clean=y, signal_position=position, noise=noise.astype(dtype, copy=False),
                      signal=signal)
+
+
+def replacement_seed(cfg: DataConfig, seed: int) -> int:
+    """Seed of the independent draw that replaces sample ``cfg.replace_index`` (SPEC §6):
+    ``cfg.replace_seed``, else derived from the data seed and the index."""
+    if cfg.replace_seed is not None:
+        return cfg.replace_seed
+    sequence = np.random.SeedSequence([seed, cfg.replace_index, 0x5E1])
+    return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def with_sample_replaced(data: PatchData, index: int, replacement: PatchData) -> PatchData:
+    """``data`` with sample ``index`` (patches, labels, signal position, noise) taken from the
+    one-sample set ``replacement``; every other sample is the same array content."""
+    def put(array, new):
+        out = array.copy()
+        out[index] = new[0]
+        return out
+
+    return PatchData(X=put(data.X, replacement.X), y=put(data.y, replacement.y),
+                     y_clean=put(data.y_clean, replacement.y_clean),
+                     signal_position=put(data.signal_position, replacement.signal_position),
+                     noise=put(data.noise, replacement.noise), signal=data.signal)
+
+
+def training_set(cfg: DataConfig, seed: int, dtype=np.float64) -> PatchData:
+    """The training set ``S`` drawn from ``seed`` or, when ``cfg.replace_index = i`` is set, its
+    neighbour ``S′``: ``S`` with sample ``i`` replaced by an independent draw from the data
+    distribution (label uniform on ±1, whatever ``balanced`` says: balancing is a property of
+    the set, not of one sample's distribution)."""
+    data = generate(cfg, cfg.n, seed, dtype=dtype)
+    if cfg.replace_index is None:
+        return data
+    replacement = generate(cfg, 1, replacement_seed(cfg, seed), balanced=False, dtype=dtype)
+    return with_sample_replaced(data, cfg.replace_index, replacement)

@@ -45,6 +45,17 @@ def parse_override(item: str) -> tuple[tuple[str, ...], object]:
     return path, parse_value(key, text.strip())
 
 
+def read_toml(path: str | Path, what: str) -> dict:
+    """A TOML file as a dict; a missing file or a syntax error is a one-line ``ConfigError``
+    naming ``what`` the file is (``config``, ``checks``, ``sweep`` …)."""
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{what} = {str(path)!r}: file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{what} = {str(path)!r}: TOML syntax error: {err}") from None
+
+
 def base_tree(source: str) -> dict:
     """The nested dict of a preset name or a TOML file (which may name a ``preset`` to extend)."""
     if source in PRESETS:
@@ -52,12 +63,7 @@ def base_tree(source: str) -> dict:
     path = Path(source)
     if not path.suffix == ".toml" and not path.exists():
         raise ConfigError(f"config = {source!r}: not a preset ({', '.join(PRESETS)}) nor a TOML file")
-    try:
-        tree = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"config = {source!r}: file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config = {source!r}: TOML syntax error: {err}") from None
+    tree = read_toml(path, "config")
     parent = tree.pop("preset", None)
     if parent is None:
         return tree

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from . import training as tr
 from .config import RunConfig
-from .data import PatchData, generate
+from .data import PatchData, generate, training_set
 from .metrics import METRICS
 from .network import ACTIVATIONS, flatten, unflatten
 from .optimizers import N_DIAG, N_STATE, get_optimizer, kind_of, packed_hyper
@@ -80,7 +80,7 @@ def prepare(config: RunConfig) -> RunInputs:
     floats[tr.F_LR] = config.optimizer.lr
     floats[tr.F_GAMMA] = train.gamma
     floats[tr.F_L2] = train.l2
-    train_data = generate(data, data.n, config.stream_seed("data"), dtype=dtype)
+    train_data = training_set(data, config.stream_seed("data"), dtype=dtype)
     test_data = generate(data, data.n_test, config.stream_seed("test"), balanced=False, dtype=dtype)
     return RunInputs(
         train=train_data, test=test_data,
@@ -122,6 +122,40 @@ class RunResult:
     def metric(self, name: str) -> np.ndarray:
         return self.metrics[:, METRICS.index(name)]
 
+    def diagnostic_means(self) -> dict:
+        """Each optimiser diagnostic averaged over every step trained: the window means of the
+        log rows weighted by their window lengths (NaN when no window was logged)."""
+        widths = np.diff(self.steps).astype(np.float64)
+        out = {}
+        for j, name in enumerate(self.diagnostic_names):
+            values = self.diagnostics[1:, j]
+            kept = np.isfinite(values) & (widths > 0)
+            out[name] = (float(np.dot(values[kept], widths[kept]) / widths[kept].sum())
+                         if kept.any() else math.nan)
+        return out
+
+    def never_adaptive(self) -> bool:
+        """A HomeAdam run whose every logged window went home (global rule: every step;
+        element-wise rule: every coordinate at every step): it took no adaptive step and was
+        momentum SGD throughout. False for other optimisers."""
+        if "home_share" not in self.diagnostic_names:
+            return False
+        share = self.diagnostics[1:, self.diagnostic_names.index("home_share")]
+        share = share[np.isfinite(share)]
+        return share.size > 0 and bool(np.all(share == 1.0))
+
+    def warnings(self) -> list[str]:
+        """Plain-language cautions about how to read this run."""
+        if not self.never_adaptive():
+            return []
+        hyper = self.config.optimizer.hyper
+        why = ("min v̂ stayed below tau (e.g. on sparse data, where a coordinate that never "
+               "receives a gradient keeps v̂ = 0)" if hyper.rule == "global"
+               else "every coordinate's v̂ stayed below tau")
+        return [f"{self.config.optimizer.name} (rule {hyper.rule}, tau = {hyper.tau:g}) went "
+                f"home at every step: {why}; the run took no adaptive step and was momentum "
+                "SGD throughout"]
+
     def final(self) -> dict:
         """The last logged row as the JSON summary's ``final`` object."""
         row = dict(zip(METRICS, self.metrics[-1].tolist()))
@@ -148,13 +182,18 @@ def train_many(configs: Sequence[RunConfig], progress: Callable[[int], None] | N
     ``progress``, if given, is called with the number of steps (summed over runs) completed
     since its last call; training then proceeds in about 100 slices per group, which does not
     change any result."""
+    return by_shape(configs, [shape_key(c) for c in configs], lambda group: _train_group(group, progress))
+
+
+def by_shape(items: Sequence, keys: Sequence, train_group: Callable[[list], list]) -> list:
+    """``train_group`` applied to the items of each distinct key (in order of first
+    appearance), the results put back in the order of ``items``."""
     groups: dict[tuple, list[int]] = {}
-    for index, config in enumerate(configs):
-        groups.setdefault(shape_key(config), []).append(index)
-    results: list[RunResult | None] = [None] * len(configs)
+    for index, key in enumerate(keys):
+        groups.setdefault(key, []).append(index)
+    results = [None] * len(items)
     for indices in groups.values():
-        group = [configs[i] for i in indices]
-        for index, result in zip(indices, _train_group(group, progress)):
+        for index, result in zip(indices, train_group([items[i] for i in indices])):
             results[index] = result
     return results
 
@@ -181,7 +220,47 @@ def _prepare_all(configs: list[RunConfig]) -> list[RunInputs]:
         return list(pool.map(prepare, configs))
 
 
-def _train_group(configs: list[RunConfig], progress) -> list[RunResult]:
+@dataclass
+class PackedGroup:
+    """The stacked arrays of runs of one shape, as ``training.train_batch`` takes them.
+
+    ``inputs`` are the read-only per-run inputs up to ``log_steps`` (parameters and optimiser
+    state are advanced in place), ``loop_state`` the resumable ``(cursor, order, diag_sum)``
+    and ``outputs`` the preallocated logs ``(logged, metrics, memorisation, diagnostics)``."""
+
+    configs: list
+    inputs: tuple
+    loop_state: tuple
+    outputs: tuple
+
+    @property
+    def params(self) -> np.ndarray:
+        return self.inputs[6]
+
+    @property
+    def cursor(self) -> np.ndarray:
+        return self.loop_state[0]
+
+    def results(self) -> list[RunResult]:
+        """One :class:`RunResult` per run, from the logs as they stand."""
+        logged, metrics, memorisation, diagnostics = self.outputs
+        cursor, params = self.cursor, self.params
+        out = []
+        for r, config in enumerate(self.configs):
+            rows = logged[r] >= 0
+            names = get_optimizer(config.optimizer.name).diagnostics
+            diverged_at = int(cursor[r, tr.C_DIVERGED])
+            out.append(RunResult(
+                config=config, steps=logged[r, rows], metrics=metrics[r, rows],
+                memorisation=memorisation[r, rows], diagnostics=diagnostics[r, rows, : len(names)],
+                diagnostic_names=names, diverged_at=None if diverged_at < 0 else diverged_at,
+                steps_done=int(cursor[r, tr.C_DONE]), params=params[r].astype(np.float64)))
+        return out
+
+
+def pack_group(configs: list[RunConfig]) -> PackedGroup:
+    """Draw every run's inputs (on worker threads) and stack them for one batched call;
+    every config must have the same :func:`shape_key`."""
     inputs = _prepare_all(configs)
     log_steps = configs[0].log_steps()
     R, L, n = len(configs), log_steps.size, configs[0].data.n
@@ -198,26 +277,19 @@ def _train_group(configs: list[RunConfig], progress) -> list[RunResult]:
     cursor = np.zeros((R, tr.N_CURSOR), dtype=np.int64)
     cursor[:, tr.C_DIVERGED] = -1
     loop_state = (cursor, np.empty((R, n), dtype=np.int64), np.zeros((R, N_DIAG)))
-    logged = np.empty((R, L), dtype=np.int64)
-    metrics = np.empty((R, L, len(METRICS)))
-    memorisation = np.empty((R, L, n))
-    diagnostics = np.empty((R, L, N_DIAG))
+    outputs = (np.empty((R, L), dtype=np.int64), np.empty((R, L, len(METRICS))),
+               np.empty((R, L, n)), np.empty((R, L, N_DIAG)))
+    return PackedGroup(list(configs), arrays, loop_state, outputs)
+
+
+def _train_group(configs: list[RunConfig], progress) -> list[RunResult]:
+    group = pack_group(configs)
     done = 0
     with threadpool_limits(limits=1, user_api="blas"):
-        for until in _slices(log_steps, progress):
-            tr.train_batch(*arrays, until, *loop_state, logged, metrics, memorisation, diagnostics)
+        for until in _slices(group.inputs[-1], progress):
+            tr.train_batch(*group.inputs, until, *group.loop_state, *group.outputs)
             if progress is not None:
-                now = int(cursor[:, tr.C_DONE].sum())
+                now = int(group.cursor[:, tr.C_DONE].sum())
                 progress(now - done)
                 done = now
-    results = []
-    for r, config in enumerate(configs):
-        rows = logged[r] >= 0
-        names = get_optimizer(config.optimizer.name).diagnostics
-        diverged_at = int(cursor[r, tr.C_DIVERGED])
-        results.append(RunResult(
-            config=config, steps=logged[r, rows], metrics=metrics[r, rows],
-            memorisation=memorisation[r, rows], diagnostics=diagnostics[r, rows, : len(names)],
-            diagnostic_names=names, diverged_at=None if diverged_at < 0 else diverged_at,
-            steps_done=int(cursor[r, tr.C_DONE]), params=params[r].astype(np.float64)))
-    return results
+    return group.results()

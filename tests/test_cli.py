@@ -18,10 +18,11 @@ def test_train_json_report_shape():
     out = homebound("train", "default", *SMALL, "--seeds", "3", "--json")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    assert set(report) == {"config", "runs", "summary", "seconds"}
+    assert set(report) == {"config", "runs", "summary", "warnings", "seconds"}
     assert [r["seed"] for r in report["runs"]] == [0, 1, 2]
     run = report["runs"][0]
-    assert set(run) == {"seed", "final", "diverged", "diverged_at", "steps"}
+    assert set(run) == {"seed", "final", "diverged", "diverged_at", "steps", "diagnostics"}
+    assert set(run["diagnostics"]) == {"v_hat_min", "v_hat_max"}
     assert set(run["final"]) == {"train_loss", "train_error", "test_loss", "test_error", "gap",
                                  "feature_learning", "noise_memorization", "weight_norm"}
     assert len(run["final"]["feature_learning"]) == 2

@@ -397,3 +397,11 @@ def test_coordinate_values_keep_types_and_write_lists_as_json():
     assert coordinate_values([True, False]).dtype == bool
     assert list(coordinate_values(["a", "b"])) == ["a", "b"]
     assert list(coordinate_values([[0.9, 0.999], [0.5, 0.9]])) == ["[0.9, 0.999]", "[0.5, 0.9]"]
+
+
+def test_missing_or_broken_sweep_file_is_one_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"^sweep = '.*none.toml': file not found$"):
+        load_sweep(tmp_path / "none.toml")
+    (tmp_path / "broken.toml").write_text("[grid\n")
+    with pytest.raises(ConfigError, match=r"^sweep = '.*broken.toml': TOML syntax error"):
+        load_sweep(tmp_path / "broken.toml")

@@ -8,6 +8,11 @@
 2. fit them by least squares in log space, ``min sum_i (log b(x_i; C) - log y_i)^2``, on the
    points with the smaller ``var`` (``x <= fit_upto``, or the lowest ``fit_fraction`` of the
    distinct ``x`` values);
+   When no free symbol is left (every constant known) the bound is *evaluated*, not
+   fitted: ``mode = "evaluated"`` and the verdict is ``"holds"`` when every measurement lies
+   at or below the bound's value (``ratios`` = measured/bound at every point), ``"violated"``
+   otherwise. Several free symbols are unidentifiable from a rate (a bound's constants enter
+   as one factor) and raise ``ValueError`` naming them;
 3. predict the held-out larger-``x`` points and compare: log error ``log(pred/measured)``,
    relative error ``pred/measured - 1``.  The verdict is ``"consistent"`` when every
    ``|log error| <= log_tolerance`` (default ``log 2``: within a factor 2),
@@ -34,6 +39,9 @@ from .bounds import generalization_bound
 from .rates import asymptotics
 from .symbols import substitute
 
+#: Relative slack for rounding when an evaluated bound is compared with a measurement.
+EVALUATED_RTOL = 1e-12
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -52,17 +60,20 @@ class Calibration:
     relative_errors: tuple  # predicted / measured - 1 per held-out point
     max_abs_log_error: float
     log_tolerance: float
-    verdict: str  # "consistent" | "violated" | "loose"
+    verdict: str  # fitted: "consistent" | "violated" | "loose"; evaluated: "holds" | "violated"
     fitted_exponent: float
     exponent_interval: tuple  # (low, high) at ``confidence``
     confidence: float
     bound_growth: str  # theory.rates.growth_in(bound, var)
     bound_exponent: Optional[sympy.Expr]  # exact exponent; None when exponential in var
+    mode: str = "fitted"  # "fitted" | "evaluated" (no free constant left)
+    ratios: tuple = ()  # evaluated: measured / bound at every point (fit and held-out)
 
     @property
     def passed(self) -> bool:
-        """True when the bound's rate, calibrated on small ``var``, predicts the rest."""
-        return self.verdict == "consistent"
+        """Fitted: the bound's rate, calibrated on small ``var``, predicts the rest.
+        Evaluated: every measurement is at or below the bound."""
+        return self.verdict in ("consistent", "holds")
 
     @property
     def exponent_in_interval(self) -> Optional[bool]:
@@ -114,6 +125,11 @@ def _unknowns(expr: sympy.Expr, x: sympy.Symbol) -> list:
         raise ValueError(
             f"cannot fit {', '.join(not_positive)}: not declared positive; substitute via subs"
         )
+    if len(unknowns) > 1:
+        raise ValueError(
+            f"cannot fit {', '.join(s.name for s in unknowns)} together: a rate identifies one "
+            "constant factor; substitute all but one via subs"
+        )
     return unknowns
 
 
@@ -161,7 +177,11 @@ def fit_constant(
     predicted = model(test_x, log_constants)
     log_errors = np.log(predicted) - np.log(measured)
     worst = int(np.argmax(np.abs(log_errors)))
-    if abs(log_errors[worst]) <= log_tolerance:
+    ratios = ()
+    if not unknowns:
+        ratios = _floats(ys / model(xs, log_constants))
+        verdict = "holds" if max(ratios) <= 1 + EVALUATED_RTOL else "violated"
+    elif abs(log_errors[worst]) <= log_tolerance:
         verdict = "consistent"
     else:
         verdict = "violated" if log_errors[worst] < 0 else "loose"
@@ -189,4 +209,6 @@ def fit_constant(
         confidence=confidence,
         bound_growth=growth,
         bound_exponent=None if growth == "exponential" else exponent,
+        mode="fitted" if unknowns else "evaluated",
+        ratios=ratios,
     )

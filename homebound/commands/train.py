@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -60,14 +61,18 @@ def run(args) -> int:
                               "pass --force to replace it") from None
         if not args.json:
             print(f"wrote {path}")
+    warnings = [f"seed {r.config.seed}: {text}" for r in results for text in r.warnings()]
+    for warning in warnings:
+        print(f"homebound: warning: {warning}", file=sys.stderr)
     finals = np.array([r.metrics[-1] for r in results])
     summary = {name: {"mean": float(np.mean(finals[:, j])), "std": float(np.std(finals[:, j]))}
                for j, name in enumerate(METRICS) if name != "lr"}
     if args.json:
         report = {"config": config.to_dict(),
                   "runs": [{"seed": r.config.seed, "final": r.final(), "diverged": r.diverged,
-                            "diverged_at": r.diverged_at, "steps": r.steps_done} for r in results],
-                  "summary": summary, "seconds": seconds}
+                            "diverged_at": r.diverged_at, "steps": r.steps_done,
+                            "diagnostics": r.diagnostic_means()} for r in results],
+                  "summary": summary, "warnings": warnings, "seconds": seconds}
         print(json.dumps(jsonable(report)))
         return 0
     steps = sum(r.steps_done for r in results)
@@ -83,6 +88,11 @@ def run(args) -> int:
               f"{f['test_loss']:>10.4g} {f['test_error']:>8.3f} {f['gap']:>9.4g} "
               f"{f['feature_learning'][0]:>8.3g} {f['feature_learning'][1]:>8.3g} "
               f"{f['noise_memorization']['mean']:>10.4g}  {status}")
+    shares = [(r.config.seed, r.diagnostic_means()["home_share"]) for r in results
+              if "home_share" in r.diagnostic_names]
+    if shares:
+        print("home share (mean over steps; 1 = every step went home): "
+              + ", ".join(f"seed {seed} {share:.3f}" for seed, share in shares))
     if len(results) > 1:
         print("mean ± std: " + ", ".join(f"{k} {summary[k]['mean']:.4g} ± {summary[k]['std']:.2g}"
                                          for k in ("train_error", "test_error", "gap")))

@@ -1,5 +1,7 @@
+"""The ``homebound`` command line: the front door to simulate/, theory/, bounds/ and figures/."""
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

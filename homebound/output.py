@@ -16,10 +16,11 @@ def jsonable(tree):
     return tree
 
 
-def progress_bar(total: int, quiet: bool, unit: str = "step"):
-    """A tqdm bar on a terminal; ``None`` when quiet or stderr is not a TTY."""
+def progress_bar(total: int, quiet: bool, unit: str = "step", initial: int = 0,
+                 unit_scale: bool = True):
+    """A tqdm bar (count, rate, ETA) on a terminal; ``None`` when quiet or stderr is not a TTY."""
     if quiet or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=unit, unit_scale=True, leave=False)
+    return tqdm(total=total, initial=initial, unit=unit, unit_scale=unit_scale, leave=False)

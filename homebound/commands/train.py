@@ -25,7 +25,9 @@ def add_parser(sub) -> None:
     train.add_argument("--seeds", type=int, default=1, metavar="K",
                        help="train K replicates (seeds seed … seed+K−1) in parallel")
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    train.add_argument("--out", metavar="DIR", help="write the runs as netCDF into DIR")
+    train.add_argument("--out", metavar="DIR",
+                       help="write the runs as netCDF into DIR/<config name>.nc (checked before training)")
+    train.add_argument("--force", action="store_true", help="with --out: replace an existing result file")
     train.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -34,6 +36,11 @@ def run(args) -> int:
         raise ConfigError(f"--seeds = {args.seeds}: must be an integer ≥ 1")
     config = load_config(args.config, args.overrides)
     configs = [config.with_seed(config.seed + i) for i in range(args.seeds)]
+    if args.out:
+        from bounds.store import check_output_path
+
+        name = Path(args.config).stem if args.config not in PRESETS else args.config
+        out_path = check_output_path(Path(args.out) / f"{name}.nc", force=args.force)
     from simulate.run import train_many
 
     started = time.perf_counter()
@@ -47,8 +54,11 @@ def run(args) -> int:
     if args.out:
         from bounds.store import runs_dataset, write_atomic
 
-        name = Path(args.config).stem if args.config not in PRESETS else args.config
-        path = write_atomic(runs_dataset(results), Path(args.out) / f"{name}.nc")
+        try:
+            path = write_atomic(runs_dataset(results), out_path, replace=args.force)
+        except FileExistsError:
+            raise ConfigError(f"--out {args.out}: {out_path} appeared while training; "
+                              "pass --force to replace it") from None
         if not args.json:
             print(f"wrote {path}")
     warnings = [f"seed {r.config.seed}: {text}" for r in results for text in r.warnings()]

@@ -251,9 +251,13 @@ class PackedGroup:
     def cursor(self) -> np.ndarray:
         return self.loop_state[0]
 
-    def results(self) -> list[RunResult]:
-        """One :class:`RunResult` per run, from the logs as they stand."""
-        logged, metrics, memorisation, diagnostics = self.outputs
+    def results(self, memorisation: bool = True) -> list[RunResult]:
+        """One :class:`RunResult` per run, from the logs as they stand; with
+        ``memorisation = False`` the per-sample memorisation log (``rows × n`` per run) is
+        left out (an empty ``(rows, 0)`` array)."""
+        logged, metrics, per_sample, diagnostics = self.outputs
+        if not memorisation:
+            per_sample = per_sample[:, :, :0]
         cursor, params = self.cursor, self.params
         out = []
         for r, config in enumerate(self.configs):
@@ -262,7 +266,7 @@ class PackedGroup:
             diverged_at = int(cursor[r, tr.C_DIVERGED])
             out.append(RunResult(
                 config=config, steps=logged[r, rows], metrics=metrics[r, rows],
-                memorisation=memorisation[r, rows], diagnostics=diagnostics[r, rows, : len(names)],
+                memorisation=per_sample[r, rows], diagnostics=diagnostics[r, rows, : len(names)],
                 diagnostic_names=names, diverged_at=None if diverged_at < 0 else diverged_at,
                 steps_done=int(cursor[r, tr.C_DONE]), params=params[r].astype(np.float64)))
         return out

@@ -47,6 +47,7 @@ from theory.scaling import MARGIN, MAX_WIDTH
 
 from . import hardt
 from .bound_link import BoundLink, bound_for
+from .store import annotate
 from .optimizer_entries import OptimizerEntry, parse_entries
 
 #: Fitted quantities: dataset variable and, for per-run variables, the side used (``S``).
@@ -60,14 +61,14 @@ QUANTITIES = {
 SIDES = ("S", "S_prime")
 #: Stacked input arrays of one batched call are kept below this many bytes (pairs are split
 #: into several calls above it).
-MEMORY_BUDGET = 2 * 1024**3
+MEMORY_BUDGET = 1024**3
 
 VARIABLE_ATTRS = {
     "delta": ("distance between the two runs' parameters, ‖θ_t − θ′_t‖_F", "1"),
     "loss_gap": ("max over test points of |ℓ(θ_t; z) − ℓ(θ′_t; z)| (empirical uniform stability)",
-                 "nat"),
-    "loss_gap_mean": ("mean over test points of |ℓ(θ_t; z) − ℓ(θ′_t; z)|", "nat"),
-    "gen_gap": ("generalisation gap, test − train logistic loss", "nat"),
+                 "1"),
+    "loss_gap_mean": ("mean over test points of |ℓ(θ_t; z) − ℓ(θ′_t; z)|", "1"),
+    "gen_gap": ("generalisation gap, test − train logistic loss", "1"),
     "error_gap": ("test − train 0-1 error", "1"),
     "diverged": ("either run of the pair diverged (the pair is left out of fits)", "1"),
     "diverged_at": ("step at which the run diverged, −1 if it did not", "1"),
@@ -77,6 +78,11 @@ VARIABLE_ATTRS = {
     "draws_per_pair": ("T·B/n, expected number of batches containing the replaced sample", "1"),
     "epoch": ("epochs completed (steps / ⌈n/B⌉)", "1"),
     "rho_hat": ("ρ̂ = min_k v̂_k + ε averaged over the steps (Adam family)", "1"),
+    "optimizer": ("compared optimiser (entry label)", None),
+    "n": ("training-set size n", "1"),
+    "pair": ("coupled pair k", "1"),
+    "side": ("which run of the pair: S or its neighbour S′", None),
+    "step": ("training step t (0 = initialisation)", "1"),
 }
 
 
@@ -173,10 +179,14 @@ def pair_configs(config: RunConfig, seed: int, replace_sample: bool = True,
 
 
 def _bytes_per_run(config: RunConfig) -> int:
-    """Rough size of one run's stacked inputs (train and test patches, parameters, state)."""
+    """Rough size of one run's stacked inputs: train and test patches as the kernels read
+    them, the training noise (for memorisation), parameters and optimiser state, logs."""
     data = config.data
     width = slots(data) * 12 or data.d * 8
-    return (data.n + data.n_test) * data.patches * width + 40 * data.d * config.model.m
+    patches = (data.n + data.n_test) * data.patches * width
+    noise = data.n * (data.patches - 1) * data.d * 8
+    logs = config.log_steps().size * (data.n + 20) * 8
+    return patches + noise + 40 * data.d * config.model.m + logs
 
 
 def _chunks(items: list, config: RunConfig) -> list[list]:
@@ -292,13 +302,9 @@ def build_dataset(plan: Design, results: dict) -> xr.Dataset:
     ds = xr.Dataset(variables, coords={
         "optimizer": labels, "n": n, "pair": np.arange(K), "step": grid, "side": list(SIDES),
         "epoch": (("n", "step"), grid[None, :] / per_epoch[:, None])})
-    for name, variable in ds.variables.items():
-        long_name, units = VARIABLE_ATTRS.get(name, (None, None))
-        if name.startswith("diag_"):
-            long_name, units = f"optimiser diagnostic {name[5:]} averaged over the steps", "1"
-        if long_name is not None:
-            variable.attrs.update(long_name=long_name, units=units)
-    ds["step"].attrs.update(long_name="training step", units="1")
+    diagnostics = {f"diag_{name}": (f"optimiser diagnostic {name}, averaged over the steps", "1")
+                   for name in diag_names}
+    annotate(ds, extra={**VARIABLE_ATTRS, **diagnostics})
     ds.attrs.update(
         title="homebound stability experiment (SPEC §6)",
         config=json.dumps(plan.base.to_dict()),

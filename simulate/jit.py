@@ -13,7 +13,8 @@ the optimiser updates must match their formulas to the last ulp.
 Numba stamps a cached function with the hash of its own source file only, so a kernel
 cached in one file keeps the old machine code of a kernel it calls from another file after
 that file changes. For this package's functions the stamp is therefore the hash of every
-source file of the package (the ``PackageStamped…`` locators below): any edit invalidates them all.
+source file of the package but the kernel-free ``UNSTAMPED`` ones (the ``PackageStamped…``
+locators below): any edit of a kernel module invalidates them all.
 """
 from __future__ import annotations
 
@@ -29,11 +30,17 @@ from numba.extending import overload
 PACKAGE = Path(__file__).resolve().parent
 
 
+#: Sub-packages without numba kernels, left out of the stamp (editing them recompiles nothing).
+UNSTAMPED = ("torch_optim",)
+
+
 @functools.lru_cache(maxsize=1)
 def package_stamp() -> str:
-    """SHA-256 over the package's ``.py`` files (paths and contents)."""
+    """SHA-256 over the package's ``.py`` files (paths and contents), but ``UNSTAMPED``."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
+        if path.relative_to(PACKAGE).parts[0] in UNSTAMPED:
+            continue
         digest.update(str(path.relative_to(PACKAGE)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

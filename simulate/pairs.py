@@ -11,7 +11,9 @@ equal), so any difference between them comes from the replaced sample. At every 
   test set), as its mean and its maximum over the points (the empirical uniform-stability
   estimate).
 
-Each run also keeps its own full log (train/test loss and error, so its generalisation gap).
+Each run also keeps its own log (train/test loss and error, so its generalisation gap), but
+not the per-sample memorisation, which a stability experiment does not read and which would
+hold ``rows × n`` numbers per run.
 A pair in which either run diverges stops at that run's divergence; its later rows are NaN.
 All pairs of one shape go through one parallel call (``prange`` over pairs; each pair is
 sequential inside), so the numbers do not depend on the thread count or on the batching.
@@ -146,7 +148,7 @@ def _train_pair_group(pairs, progress) -> list[PairResult]:
                 now = int(packed.cursor[:, tr.C_DONE].sum())
                 progress(now - done)
                 done = now
-    runs = packed.results()
+    runs = packed.results(memorisation=False)
     delta, mean, high = distances
     return [PairResult(run=runs[r], neighbour=runs[R + r], steps=log_steps, delta=delta[r],
                        loss_diff_mean=mean[r], loss_diff_max=high[r]) for r in range(R)]

@@ -11,9 +11,10 @@ splits its reductions by thread count, which would make results depend on it.
 """
 from __future__ import annotations
 
+import functools
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numba
@@ -60,8 +61,12 @@ def init_params(config: RunConfig, dtype) -> np.ndarray:
     return flatten(W, b if model.bias else None).astype(dtype)
 
 
-def prepare(config: RunConfig) -> RunInputs:
-    """Draw data, test data and initialisation; pack the per-run settings."""
+def prepare(config: RunConfig, keep_dense: bool = True) -> RunInputs:
+    """Draw data, test data and initialisation; pack the per-run settings.
+
+    With ``keep_dense = False`` the data sets' dense patches ``X`` are dropped (an empty
+    ``(n, P, 0)`` array) when the kernels read sparse lists: what a batch of many runs keeps
+    in memory is then only what the kernels read."""
     dtype = np.dtype(config.model.dtype)
     data, model, train = config.data, config.model, config.train
     ints = np.zeros(tr.N_INTS, dtype=np.int64)
@@ -82,10 +87,13 @@ def prepare(config: RunConfig) -> RunInputs:
     floats[tr.F_L2] = train.l2
     train_data = training_set(data, config.stream_seed("data"), dtype=dtype)
     test_data = generate(data, data.n_test, config.stream_seed("test"), balanced=False, dtype=dtype)
+    train_arrays = kernel_arrays(train_data.X, slots(data))
+    test_arrays = kernel_arrays(test_data.X, slots(data))
+    if not keep_dense and slots(data):
+        train_data = replace(train_data, X=train_arrays[0])
+        test_data = replace(test_data, X=test_arrays[0])
     return RunInputs(
-        train=train_data, test=test_data,
-        train_arrays=kernel_arrays(train_data.X, slots(data)),
-        test_arrays=kernel_arrays(test_data.X, slots(data)),
+        train=train_data, test=test_data, train_arrays=train_arrays, test_arrays=test_arrays,
         params=init_params(config, dtype),
         hyper=packed_hyper(config.optimizer.hyper),
         ints=ints, floats=floats)
@@ -214,12 +222,14 @@ def _slices(log_steps: np.ndarray, progress) -> np.ndarray:
 
 
 def _prepare_all(configs: list[RunConfig]) -> list[RunInputs]:
-    """``prepare`` every config, on as many threads as numba uses (NumPy's generators and
-    sorts release the GIL; each config's draws depend only on its own seeds)."""
+    """``prepare`` every config (without dense copies of sparse data), on as many threads as
+    numba uses (NumPy's generators and sorts release the GIL; each config's draws depend only
+    on its own seeds)."""
+    slim = functools.partial(prepare, keep_dense=False)
     if len(configs) == 1:
-        return [prepare(configs[0])]
+        return [slim(configs[0])]
     with ThreadPoolExecutor(max_workers=numba.get_num_threads()) as pool:
-        return list(pool.map(prepare, configs))
+        return list(pool.map(slim, configs))
 
 
 @dataclass
@@ -243,9 +253,13 @@ class PackedGroup:
     def cursor(self) -> np.ndarray:
         return self.loop_state[0]
 
-    def results(self) -> list[RunResult]:
-        """One :class:`RunResult` per run, from the logs as they stand."""
-        logged, metrics, memorisation, diagnostics = self.outputs
+    def results(self, memorisation: bool = True) -> list[RunResult]:
+        """One :class:`RunResult` per run, from the logs as they stand; with
+        ``memorisation = False`` the per-sample memorisation log (``rows × n`` per run) is
+        left out (an empty ``(rows, 0)`` array)."""
+        logged, metrics, per_sample, diagnostics = self.outputs
+        if not memorisation:
+            per_sample = per_sample[:, :, :0]
         cursor, params = self.cursor, self.params
         out = []
         for r, config in enumerate(self.configs):
@@ -254,7 +268,7 @@ class PackedGroup:
             diverged_at = int(cursor[r, tr.C_DIVERGED])
             out.append(RunResult(
                 config=config, steps=logged[r, rows], metrics=metrics[r, rows],
-                memorisation=memorisation[r, rows], diagnostics=diagnostics[r, rows, : len(names)],
+                memorisation=per_sample[r, rows], diagnostics=diagnostics[r, rows, : len(names)],
                 diagnostic_names=names, diverged_at=None if diverged_at < 0 else diverged_at,
                 steps_done=int(cursor[r, tr.C_DONE]), params=params[r].astype(np.float64)))
         return out

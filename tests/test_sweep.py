@@ -134,6 +134,11 @@ def test_bad_sweep_file_exits_2_with_one_line_and_writes_nothing(tmp_path):
     assert len(lines) == 1 and "grid point optimizer.name='sgd', data.alpha=1.5: data.alpha = 1.5: " \
                                "must be in [0, 1)" in lines[0], out.stderr
     assert not (tmp_path / "res").exists()
+    good = tmp_path / "good.toml"
+    good.write_text(sweep_text('"optimizer.name" = ["sgd"]', steps="10"))
+    out = cli("sweep", str(good), "--out", str(path / "res"))
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert f"--out {path / 'res'}: cannot write there" in out.stderr
 
 
 def test_relative_base_toml_is_read_beside_the_sweep_file(tmp_path):
@@ -179,7 +184,7 @@ def test_sweep_nc_is_independent_of_batching(tmp_path, grid12):
 
 
 # ---- the store, resuming, status -------------------------------------------------------
-def test_sweep_nc_holds_every_run_exactly(grid12):
+def test_sweep_nc_holds_every_run_exactly(grid12, config_keys):
     path, ds = grid12
     plan = expand(load_sweep(path))
     assert ds.test_error.dims == ("optimizer.name", "train.batch_size", "seed", "step")
@@ -194,6 +199,11 @@ def test_sweep_nc_holds_every_run_exactly(grid12):
     assert cell.final_train_loss.item() == alone.metric("train_loss")[-1]
     assert cell.run_key.item() == run.key and json.loads(cell.config.item()) == run.config.to_dict()
     assert np.isnan(ds.diag_home_share.sel({"optimizer.name": "sgd"})).all()
+    for name, variable in ds.variables.items():     # CF-style attributes on every variable
+        assert variable.attrs.get("long_name"), name
+        numeric = variable.dtype.kind in "iuf" and "flag_values" not in variable.attrs
+        assert ("units" in variable.attrs) == numeric, name
+    assert not set(map(str, ds.data_vars)) & config_keys    # coordinates: seed, the axes
     np.testing.assert_array_equal(ds.epoch.sel({"train.batch_size": 8}).values,
                                   ds.step.values / 2)   # ⌈16/8⌉ = 2 steps per epoch
     assert set(np.unique(ds.status.values)) == {0}
@@ -220,6 +230,10 @@ def test_resume_after_sigkill_recomputes_only_the_missing_runs(tmp_path, grid12)
     resumed = sweep_json(str(path), "--out", str(out))
     assert (resumed["stored"], resumed["computed"]) == (stored, 12 - stored)
     assert [p for p in out.rglob("*") if p.name.endswith(".tmp")] == []
+    umask = os.umask(0)
+    os.umask(umask)
+    for written in [out / "sweep.nc", out / "sweep.json", *(out / "runs").glob("*.nc")]:
+        assert written.stat().st_mode & 0o777 == 0o666 & ~umask, written
     xr.testing.assert_identical(xr.load_dataset(out / "sweep.nc"), reference)
     again = run_sweep(expand(load_sweep(path)), out)
     assert (again.stored, again.computed, again.tasks) == (12, 0, 0)
@@ -383,3 +397,11 @@ def test_coordinate_values_keep_types_and_write_lists_as_json():
     assert coordinate_values([True, False]).dtype == bool
     assert list(coordinate_values(["a", "b"])) == ["a", "b"]
     assert list(coordinate_values([[0.9, 0.999], [0.5, 0.9]])) == ["[0.9, 0.999]", "[0.5, 0.9]"]
+
+
+def test_missing_or_broken_sweep_file_is_one_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"^sweep = '.*none.toml': file not found$"):
+        load_sweep(tmp_path / "none.toml")
+    (tmp_path / "broken.toml").write_text("[grid\n")
+    with pytest.raises(ConfigError, match=r"^sweep = '.*broken.toml': TOML syntax error"):
+        load_sweep(tmp_path / "broken.toml")

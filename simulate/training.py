@@ -73,9 +73,10 @@ def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_step
     rng = cursor[C_RNG:C_RNG + 1].view(np.uint64)
     batch = np.arange(n)
     grad = np.zeros_like(w)
-    slopes = np.zeros((XI.shape[1], 2 * m))
-    z = np.zeros(2 * m)
-    a = np.zeros(2 * m)
+    # Scratch in the parameters' dtype: float32 runs sum pre-activations in float32.
+    slopes = np.zeros((XI.shape[1], 2 * m), dtype=w.dtype)
+    z = np.zeros(2 * m, dtype=w.dtype)
+    a = np.zeros(2 * m, dtype=w.dtype)
     diag = np.zeros(N_DIAG)
     full_batch = batch_size == n and sampling == 0
     if cursor[C_DIVERGED] >= 0:

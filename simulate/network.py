@@ -30,7 +30,12 @@ RELU, LINEAR = 0, 1
 ACTIVATIONS = ("relu", "linear")
 #: Dense batches with at least this many multiply-adds per pass (``nb·P·2m·d``) go through
 #: BLAS matrix products instead of the coordinate loops.
-BLAS_MIN_WORK = 20_000_000
+BLAS_MIN_WORK = 200_000
+#: In a BLAS batch, rows with at most ``d // SPARSE_ROW_FRACTION`` non-zeros (a signal patch
+#: has one) go through their non-zero lists instead; only the other rows enter the products.
+SPARSE_ROW_FRACTION = 8
+#: Dense rows gathered per BLAS call (32 MB at d = 4000 in float64).
+BLAS_CHUNK = 1024
 
 
 def n_params(m: int, d: int, bias: bool) -> int:
@@ -145,16 +150,102 @@ def margin(w, xi, xv, act, q, c, has_bias, z, slopes):
 
 
 @kernel
-def _uses_blas(rows, U):
-    """Whether a dense product of ``rows (r, d)`` with ``Wᵀ (d, U)`` is big enough for BLAS."""
-    return rows.shape[0] * rows.shape[1] * U >= BLAS_MIN_WORK
+def _uses_blas(rows, d, U):
+    """Whether products of ``rows`` dense rows with ``Wᵀ (d, U)`` are big enough for BLAS."""
+    return rows * d * U >= BLAS_MIN_WORK
+
+
+@kernel(inline="always")
+def _block_count(row, k0):
+    """Non-zeros among ``row[k0:k0 + 64]`` (a loop that vectorises)."""
+    block = row[k0:k0 + 64]
+    count = 0
+    for k in range(block.size):
+        count += 1 if block[k] != 0.0 else 0
+    return count
+
+
+@kernel
+def _split_rows(X, batch, nb):
+    """Row ``r = b·P + p`` of a dense batch is patch ``p`` of sample ``batch[b]``. Splits the
+    rows into dense ones and sparse ones (at most ``d // SPARSE_ROW_FRACTION`` non-zeros, as
+    a signal patch ``y·μ`` with its single one), each in ascending order.
+
+    Returns ``(dense, sparse, index, value)``: row numbers, and the sparse rows' non-zero
+    lists ``index, value (len(sparse), K)`` as ``patches`` pads them. Rows are scanned in
+    blocks of 64 coordinates; a dense row stops after its first blocks, and only blocks
+    holding non-zeros are read element by element."""
+    n, P, d = X.shape
+    limit = d // SPARSE_ROW_FRACTION
+    rows = nb * P
+    blocks = -(-d // 64)
+    counts = np.zeros((rows, blocks), dtype=np.int64)
+    sparse_rows = np.zeros(rows, dtype=np.bool_)
+    n_sparse, K = 0, 0
+    for r in range(rows):
+        row, total = X[batch[r // P], r % P], 0
+        for block in range(blocks):
+            counts[r, block] = _block_count(row, 64 * block)
+            total += counts[r, block]
+            if total > limit:
+                break
+        if total <= limit:
+            sparse_rows[r] = True
+            n_sparse += 1
+            K = max(K, total)
+    dense = np.empty(rows - n_sparse, dtype=np.int64)
+    sparse = np.empty(n_sparse, dtype=np.int64)
+    index = np.zeros((n_sparse, K), dtype=np.int32)
+    value = np.zeros((n_sparse, K), dtype=X.dtype)
+    i, j = 0, 0
+    for r in range(rows):
+        if not sparse_rows[r]:
+            dense[i] = r
+            i += 1
+            continue
+        sparse[j] = r
+        row, e = X[batch[r // P], r % P], 0
+        for block in range(blocks):
+            if counts[r, block] > 0:
+                for k in range(64 * block, min(64 * block + 64, d)):
+                    if row[k] != 0.0:
+                        index[j, e], value[j, e] = k, row[k]
+                        e += 1
+        j += 1
+    return dense, sparse, index, value
+
+
+@kernel
+def _whole_set(batch, nb, n):
+    """Whether ``batch[:nb]`` is every sample in order (a full batch)."""
+    if nb != n:
+        return False
+    for b in range(nb):
+        if batch[b] != b:
+            return False
+    return True
+
+
+@kernel
+def _gather_rows(X, batch, nb, rows, out):
+    """``out[i] = `` row ``rows[i]`` of the batch; a view of ``X`` instead when the batch is
+    the whole set in order and ``rows`` a run of consecutive rows."""
+    n, P, d = X.shape
+    k = rows.size
+    if k > 0 and rows[k - 1] - rows[0] == k - 1 and _whole_set(batch, nb, n):
+        return X.reshape(n * P, d)[rows[0]:rows[0] + k]
+    for i in range(k):
+        source, target = X[batch[rows[i] // P], rows[i] % P], out[i]
+        for j in range(d):
+            target[j] = source[j]
+    return out[:k]
 
 
 @kernel
 def _batch_rows(X, batch, nb):
     """The ``(nb·P, d)`` rows of ``X[batch[:nb]]`` (a view for the whole set in order)."""
     n, P, d = X.shape
-    if nb == n and batch[0] == 0 and batch[nb - 1] == nb - 1:
+    if _whole_set(batch, nb, n):
         return X.reshape(n * P, d)
     rows = np.empty((nb * P, d), dtype=X.dtype)
     for b in range(nb):
@@ -213,35 +304,105 @@ def _rows_transposed_times(rows, A, grad):
 
 
 @kernel
-def _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U):
-    """Margins ``y·f`` of ``X[batch[:nb]]`` and the slopes ``σ'`` (rows ``b·P + p``).
+def _dense_preactivations(w, X, batch, nb, has_bias, U):
+    """``Z = rows·Wᵀ (+ b)`` for the ``nb·P`` rows of a dense batch (row ``b·P + p``).
 
-    Returns ``(yf, slopes, rows)``. ``Z = rows·Wᵀ`` runs over coordinates ``k`` outermost,
-    so each ``Wᵀ`` row is read once per batch, and each ``Z[row, u]`` is summed in ``k`` order.
-    """
+    Small batches: coordinate loops, ``k`` outermost (each ``Wᵀ`` row read once per batch;
+    each ``Z[row, u]`` summed in ``k`` order, as for a sparse list). Others: the sparse rows
+    through their lists and the dense ones gathered into chunks of ``BLAS_CHUNK`` rows for
+    BLAS. Returns ``(Z, rows, split)``: the loops' row matrix or the last gathered chunk,
+    and the split of :func:`_split_rows` (empty for the loops)."""
     n, P, d = X.shape
-    m = U // 2
-    rows = _batch_rows(X, batch, nb)
-    if _uses_blas(rows, U):
-        Z = np.dot(rows, w[: d * U].reshape(d, U))
-        if has_bias:
-            Z += w[d * U:]
-    else:
-        Z = np.zeros((nb * P, U), dtype=rows.dtype)
+    Wt = w[: d * U].reshape(d, U)
+    Z = np.empty((nb * P, U), dtype=X.dtype)
+    if not _uses_blas(nb * P, d, U):
+        rows = _batch_rows(X, batch, nb)
         if has_bias:
             Z[:] = w[d * U:]
+        else:
+            Z[:] = 0.0
         _rows_times_weights(rows, w, U, Z)
-    slopes = np.empty((nb * P, U))
+        empty = np.empty(0, dtype=np.int64)
+        split = (empty, empty, np.empty((0, 0), dtype=np.int32), np.empty((0, 0), dtype=X.dtype))
+        return Z, rows, split
+    split = _split_rows(X, batch, nb)
+    dense, sparse, index, value = split
+    chunk = np.empty((min(BLAS_CHUNK, dense.size), d), dtype=X.dtype)
+    rows = chunk
+    for c0 in range(0, dense.size, BLAS_CHUNK):
+        part = dense[c0:c0 + BLAS_CHUNK]
+        rows = _gather_rows(X, batch, nb, part, chunk)
+        products = np.dot(rows, Wt)
+        for i in range(part.size):
+            z, product = Z[part[i]], products[i]
+            for u in range(U):
+                z[u] = product[u] + w[d * U + u] if has_bias else product[u]
+    for j in range(sparse.size):
+        preactivations(w, index, value, j, has_bias, Z[sparse[j]])
+    return Z, rows, split
+
+
+@kernel
+def _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U):
+    """Margins ``y·f`` of ``X[batch[:nb]]``; ``Z`` overwritten with the slopes ``σ'``.
+
+    Returns ``(yf, slopes, rows, split)`` (see :func:`_dense_preactivations`)."""
+    n, P, d = X.shape
+    m = U // 2
+    Z, rows, split = _dense_preactivations(w, X, batch, nb, has_bias, U)
     yf = np.zeros(nb)
     for b in range(nb):
         f = 0.0
         for p in range(P):
+            z = Z[b * P + p]
             for u in range(U):
-                s, ds = activation(Z[b * P + p, u], act, q)
+                s, ds = activation(z[u], act, q)
                 f += c * s if u < m else -c * s
-                slopes[b * P + p, u] = ds
+                z[u] = ds
         yf[b] = y[batch[b]] * f
-    return yf, slopes, rows
+    return yf, Z, rows, split
+
+
+@kernel
+def _dense_weight_gradient(X, batch, A, rows, split, has_bias, grad, U):
+    """``∇Wᵀ = rowsᵀ·A`` and the bias gradient ``Σ_rows A``, by the same path as the forward
+    pass: loops summing rows in order, or BLAS per chunk of dense rows (chunks in order; a
+    single chunk is still in ``rows``) plus the sparse rows' lists after them."""
+    n, P, d = X.shape
+    nb = A.shape[0] // P
+    G = grad[: d * U].reshape(d, U)
+    if not _uses_blas(A.shape[0], d, U):
+        _rows_transposed_times(rows, A, grad)
+        if has_bias:
+            grad[d * U:] = 0.0
+            for row in range(A.shape[0]):
+                for u in range(U):
+                    grad[d * U + u] += A[row, u]
+        return
+    dense, sparse, index, value = split
+    if dense.size == 0:
+        G[:] = 0.0
+    chunk = rows if dense.size <= BLAS_CHUNK else np.empty((BLAS_CHUNK, d), dtype=X.dtype)
+    for c0 in range(0, dense.size, BLAS_CHUNK):
+        part = dense[c0:c0 + BLAS_CHUNK]
+        if dense.size > BLAS_CHUNK:
+            rows = _gather_rows(X, batch, nb, part, chunk)
+        coefficients = np.empty((part.size, U), dtype=X.dtype)
+        for i in range(part.size):
+            source, target = A[part[i]], coefficients[i]
+            for u in range(U):
+                target[u] = source[u]
+        if c0 == 0:
+            np.dot(rows.T, coefficients, G)
+        else:
+            G += np.dot(rows.T, coefficients)
+    if has_bias:
+        grad[d * U:] = 0.0
+        for i in range(dense.size):
+            for u in range(U):
+                grad[d * U + u] += A[dense[i], u]
+    for j in range(sparse.size):
+        accumulate(grad, index, value, j, has_bias, A[sparse[j]])
 
 
 @kernel
@@ -249,7 +410,7 @@ def _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U):
     """Mean logistic loss of a dense batch and its gradient ``∇Wᵀ = rowsᵀ·A``."""
     n, P, d = X.shape
     m = U // 2
-    yf, A, rows = _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U)
+    yf, A, rows, split = _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U)
     total = 0.0
     for b in range(nb):
         if not math.isfinite(yf[b]):
@@ -259,16 +420,7 @@ def _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U):
         for p in range(P):
             for u in range(U):
                 A[b * P + p, u] *= coef if u < m else -coef
-    if _uses_blas(rows, U):
-        grad[: d * U] = np.dot(rows.T, A.astype(rows.dtype)).ravel()
-    else:
-        _rows_transposed_times(rows, A, grad)
-    if has_bias:
-        for u in range(U):
-            grad[d * U + u] = 0.0
-        for row in range(nb * P):
-            for u in range(U):
-                grad[d * U + u] += A[row, u]
+    _dense_weight_gradient(X, batch, A, rows, split, has_bias, grad, U)
     return total / nb
 
 

@@ -304,14 +304,41 @@ def _rows_transposed_times(rows, A, grad):
 
 
 @kernel
-def _dense_preactivations(w, X, batch, nb, has_bias, U):
+def dense_split(X, batch, nb, U):
+    """What every step of a full batch shares on the BLAS path: the row split of
+    :func:`_split_rows` and, when the dense rows fit one chunk, those rows gathered
+    (``(dense, sparse, index, value, gathered)``; ``loss_and_grad``'s ``rows``). Empty when
+    the batch takes the loops (or ``nb = 0``)."""
+    n, P, d = X.shape
+    gathered = np.empty((0, d), dtype=X.dtype)
+    if not _uses_blas(nb * P, d, U):
+        empty = np.empty(0, dtype=np.int64)
+        return (empty, empty, np.empty((0, 0), dtype=np.int32), np.empty((0, 0), dtype=X.dtype),
+                gathered)
+    dense, sparse, index, value = _split_rows(X, batch, nb)
+    if dense.size <= BLAS_CHUNK:
+        gathered = _gather_rows(X, batch, nb, dense, np.empty((dense.size, d), dtype=X.dtype))
+    return dense, sparse, index, value, gathered
+
+
+@kernel
+def _split_of(X, batch, nb, U, rows):
+    """``rows`` if it is a split of ``nb`` samples' rows, else the split computed here."""
+    if rows is not None:
+        if rows[0].size + rows[1].size == nb * X.shape[1]:
+            return rows
+    return dense_split(X, batch, nb, U)
+
+
+@kernel
+def _dense_preactivations(w, X, batch, nb, has_bias, U, split):
     """``Z = rows·Wᵀ (+ b)`` for the ``nb·P`` rows of a dense batch (row ``b·P + p``).
 
     Small batches: coordinate loops, ``k`` outermost (each ``Wᵀ`` row read once per batch;
     each ``Z[row, u]`` summed in ``k`` order, as for a sparse list). Others: the sparse rows
-    through their lists and the dense ones gathered into chunks of ``BLAS_CHUNK`` rows for
-    BLAS. Returns ``(Z, rows, split)``: the loops' row matrix or the last gathered chunk,
-    and the split of :func:`_split_rows` (empty for the loops)."""
+    of ``split`` (:func:`dense_split`) through their lists and the dense ones in chunks of
+    ``BLAS_CHUNK`` gathered rows through BLAS. Returns ``(Z, rows)``: the loops' row matrix
+    or the last chunk."""
     n, P, d = X.shape
     Wt = w[: d * U].reshape(d, U)
     Z = np.empty((nb * P, U), dtype=X.dtype)
@@ -322,16 +349,15 @@ def _dense_preactivations(w, X, batch, nb, has_bias, U):
         else:
             Z[:] = 0.0
         _rows_times_weights(rows, w, U, Z)
-        empty = np.empty(0, dtype=np.int64)
-        split = (empty, empty, np.empty((0, 0), dtype=np.int32), np.empty((0, 0), dtype=X.dtype))
-        return Z, rows, split
-    split = _split_rows(X, batch, nb)
-    dense, sparse, index, value = split
-    chunk = np.empty((min(BLAS_CHUNK, dense.size), d), dtype=X.dtype)
+        return Z, rows
+    dense, sparse, index, value, gathered = split
+    single = gathered.shape[0] == dense.size
+    chunk = gathered if single else np.empty((min(BLAS_CHUNK, dense.size), d), dtype=X.dtype)
     rows = chunk
     for c0 in range(0, dense.size, BLAS_CHUNK):
         part = dense[c0:c0 + BLAS_CHUNK]
-        rows = _gather_rows(X, batch, nb, part, chunk)
+        if not single:
+            rows = _gather_rows(X, batch, nb, part, chunk)
         products = np.dot(rows, Wt)
         for i in range(part.size):
             z, product = Z[part[i]], products[i]
@@ -339,17 +365,17 @@ def _dense_preactivations(w, X, batch, nb, has_bias, U):
                 z[u] = product[u] + w[d * U + u] if has_bias else product[u]
     for j in range(sparse.size):
         preactivations(w, index, value, j, has_bias, Z[sparse[j]])
-    return Z, rows, split
+    return Z, rows
 
 
 @kernel
-def _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U):
+def _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U, split):
     """Margins ``y·f`` of ``X[batch[:nb]]``; ``Z`` overwritten with the slopes ``σ'``.
 
-    Returns ``(yf, slopes, rows, split)`` (see :func:`_dense_preactivations`)."""
+    Returns ``(yf, slopes, rows)`` (see :func:`_dense_preactivations`)."""
     n, P, d = X.shape
     m = U // 2
-    Z, rows, split = _dense_preactivations(w, X, batch, nb, has_bias, U)
+    Z, rows = _dense_preactivations(w, X, batch, nb, has_bias, U, split)
     yf = np.zeros(nb)
     for b in range(nb):
         f = 0.0
@@ -360,7 +386,7 @@ def _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U):
                 f += c * s if u < m else -c * s
                 z[u] = ds
         yf[b] = y[batch[b]] * f
-    return yf, Z, rows, split
+    return yf, Z, rows
 
 
 @kernel
@@ -379,7 +405,7 @@ def _dense_weight_gradient(X, batch, A, rows, split, has_bias, grad, U):
                 for u in range(U):
                     grad[d * U + u] += A[row, u]
         return
-    dense, sparse, index, value = split
+    dense, sparse, index, value = split[:4]
     if dense.size == 0:
         G[:] = 0.0
     chunk = rows if dense.size <= BLAS_CHUNK else np.empty((BLAS_CHUNK, d), dtype=X.dtype)
@@ -406,11 +432,11 @@ def _dense_weight_gradient(X, batch, A, rows, split, has_bias, grad, U):
 
 
 @kernel
-def _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U):
+def _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U, split):
     """Mean logistic loss of a dense batch and its gradient ``∇Wᵀ = rowsᵀ·A``."""
     n, P, d = X.shape
     m = U // 2
-    yf, A, rows, split = _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U)
+    yf, A, rows = _dense_margins(w, X, y, batch, nb, act, q, c, has_bias, U, split)
     total = 0.0
     for b in range(nb):
         if not math.isfinite(yf[b]):
@@ -425,15 +451,19 @@ def _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U):
 
 
 @kernel
-def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, slopes, a):
+def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, slopes, a,
+                  rows=None):
     """Mean logistic loss over ``batch[:nb]`` (plus L2) and its gradient into ``grad``.
 
-    Returns the loss; a non-finite margin makes it non-finite (NaN).
+    Returns the loss; a non-finite margin makes it non-finite (NaN). ``rows``, optional:
+    :func:`dense_split` of this batch (computed here when absent or not for ``nb`` samples),
+    which every step of a dense full batch can share.
     """
     P, U = slopes.shape
     m = U // 2
     if XI.shape[2] == 0:
-        total = _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U)
+        split = _split_of(X, batch, nb, U, rows)
+        total = _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U, split)
         return _add_l2(w, grad, l2, total)
     grad[:] = 0.0
     total = 0.0
@@ -473,7 +503,9 @@ def loss_and_error(w, X, XI, XV, y, act, q, c, has_bias, z, slopes):
     n = y.size
     dense = XI.shape[2] == 0
     if dense:
-        margins = _dense_margins(w, X, y, np.arange(n), n, act, q, c, has_bias, z.size)[0]
+        everyone = np.arange(n)
+        split = dense_split(X, everyone, n, z.size)
+        margins = _dense_margins(w, X, y, everyone, n, act, q, c, has_bias, z.size, split)[0]
     loss = 0.0
     wrong = 0
     for i in range(n):

@@ -18,7 +18,7 @@ import numpy as np
 from numba import prange
 
 from .metrics import record
-from .network import loss_and_grad
+from .network import dense_split, loss_and_grad
 from .optimizers import N_DIAG, apply_update
 from .rng import below, shuffle
 from .jit import kernel
@@ -81,6 +81,8 @@ def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_step
     full_batch = batch_size == n and sampling == 0
     if cursor[C_DIVERGED] >= 0:
         return
+    # A full batch has the same rows every step: split them once (dense data, BLAS path).
+    rows = dense_split(X, batch, n if full_batch else 0, 2 * m)
     if cursor[C_ROW] == 0:
         logged[:] = -1
         metrics[:] = np.nan
@@ -110,7 +112,8 @@ def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_step
             for b in range(nb):
                 batch[b] = below(rng, n)
         lr = scheduled_lr(lr0, schedule, t, total, step_size, gamma)
-        loss = loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, slopes, a)
+        loss = loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, slopes, a,
+                             rows)
         if not math.isfinite(loss):
             _close(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes, t - 1,
                    row, logged, metrics, memorisation)

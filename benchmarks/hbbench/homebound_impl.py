@@ -78,15 +78,18 @@ def _step_kernels(cfg, batch: np.ndarray, dense: bool = False):
     if not dense and hasattr(x, "train_arrays"):
         X, XI, XV = x.train_arrays
     names = list(inspect.signature(loss_and_grad.py_func).parameters)
-    unit_major = "z" in names          # slopes (P, U) with scratch z, a; else slopes (2, m, P)
     grad = np.zeros_like(w)
+    batch = np.asarray(batch, dtype=np.int64)
     values = {
-        "w": w, "X": X, "XI": XI, "XV": XV, "y": y, "batch": np.asarray(batch, dtype=np.int64),
+        "w": w, "X": X, "XI": XI, "XV": XV, "y": y, "batch": batch,
         "nb": len(batch), "act": ACTIVATIONS.index(model.activation), "q": float(model.q),
         "c": float(model.output_scale(P)), "m": model.m, "has_bias": bool(model.bias),
-        "l2": float(cfg.train.l2), "grad": grad, "z": np.zeros(U),
-        "slopes": np.zeros((P, U)) if unit_major else np.zeros((2, model.m, P)),
-        "a": np.zeros(U)}
+        "l2": float(cfg.train.l2), "grad": grad, "z": np.zeros(U, dtype=w.dtype),
+        "slopes": np.zeros((P, U), dtype=w.dtype), "a": np.zeros(U, dtype=w.dtype)}
+    if "rows" in names:  # as train_run: a full batch's row split is shared by every step
+        from simulate.network import dense_split
+        whole = len(batch) == n and np.array_equal(batch, np.arange(n))
+        values["rows"] = dense_split(X, batch, n if whole else 0, U)
     missing = [nm for nm in names if nm not in values]
     if missing:
         raise TypeError(f"loss_and_grad takes unknown arguments {missing}")

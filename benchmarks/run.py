@@ -123,29 +123,28 @@ def main(argv=None):
             except Exception as err:  # noqa: BLE001 - runs the third-party backends too;
                 # their failure is reported in the agreement table, not fatal
                 checks[case.name] = {"error": f"{type(err).__name__}: {err}"}
-        if not args.no_profile:
+        for dtype in ([] if args.no_profile else dtypes):
             machine.wait_quiet(args.wait)
-            machine.log(f"{case.name}: profile (step kernels timed alone) …")
-            split = kernel_split(case, dtypes[0], quick, 0.5 if quick else 2.0)
-            if split:
-                full_rate = next(r["rates"]["homebound"] for r in rows
-                                 if r["case"] == case.name and r["dtype"] == dtypes[0])
-                profile.append({"case": case.name, "dtype": dtypes[0], "optimizer": pb.optimizer,
-                                "us_step": 1e6 / full_rate, **split, "n_params": pb.n_params})
+            machine.log(f"{case.name} {dtype}: profile (step kernels timed alone) …")
+            split = kernel_split(case, dtype, quick, 0.5 if quick else 2.0)
+            full_rate = next(r["rates"]["homebound"] for r in rows
+                             if r["case"] == case.name and r["dtype"] == dtype)
+            profile.append({"case": case.name, "dtype": dtype, "optimizer": pb.optimizer,
+                            "us_step": 1e6 / full_rate, **split, "n_params": pb.n_params})
     raw["checks"] = checks
     raw["profile"] = profile
 
-    sweep_res = startup_res = None
     machine.unpin()
     if "sweep" in only:
         machine.log("sweep (subprocesses) …")
-        sweep_res = subprocesses.sweep(quick, args.wait)
-        raw["sweep"] = sweep_res
+        raw["sweep"] = subprocesses.sweep(quick, args.wait)
+    if "sweep-vs-vmap" in only:
+        machine.log("sweep-vs-vmap (subprocesses) …")
+        raw["sweep_vs_vmap"] = subprocesses.sweep_vs_vmap(quick, args.wait, have["jax"][0])
     if "startup" in only:
         machine.log("startup (subprocesses) …")
         machine.wait_quiet(args.wait)
-        startup_res = subprocesses.startup()
-        raw["startup"] = startup_res
+        raw["startup"] = subprocesses.startup()
     raw["wall_seconds"] = time.perf_counter() - t_start
     raw["waited_seconds"] = machine.waited()
     try:
@@ -153,7 +152,7 @@ def main(argv=None):
     except OSError:
         pass
 
-    report.report(raw, rows, profile, checks, sweep_res, startup_res, quick)
+    report.report(raw, rows, profile, checks, quick)
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=2, default=str))
     return 0

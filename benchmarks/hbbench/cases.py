@@ -60,7 +60,7 @@ CASES = (
          quick_overrides=("data.n=1000",),
          note="dense, n=10000 d=4000 m=100, GD full batch (--quick: n=1000)"),
 )
-CASE_NAMES = tuple(c.name for c in CASES) + ("sweep", "startup")
+CASE_NAMES = tuple(c.name for c in CASES) + ("sweep", "sweep-vs-vmap", "startup")
 
 
 @dataclass

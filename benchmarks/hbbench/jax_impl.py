@@ -1,5 +1,7 @@
-"""The JAX baseline: ``jax.jit`` + ``lax.scan`` + optax on one thread."""
+"""The JAX baseline: ``jax.jit`` + ``lax.scan`` + optax on one thread, and ``vmap`` over runs."""
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 
@@ -16,14 +18,13 @@ def available():
         return False, f"{type(err).__name__}: {err}"
 
 
-def make(pb: Problem, dtype: str):
+def _model(pb: Problem, dtype: str):
+    """``(params, opt, update)``: the initial parameters, the optax optimiser and one step
+    ``update((params, opt_state), xb, yb) -> (params, opt_state)``."""
     import jax
     import jax.numpy as jnp
     import optax
-    from jax import lax
     jax.config.update("jax_enable_x64", True)
-    X = jnp.asarray(pb.X, dtype=dtype)
-    y = jnp.asarray(pb.y, dtype=dtype)
     W0, b0 = pb.split(pb.theta0)
     params = {"W": jnp.asarray(W0, dtype=dtype)}
     if pb.bias:
@@ -50,13 +51,27 @@ def make(pb: Problem, dtype: str):
         upd, st = opt.update(g, st, p)
         return (optax.apply_updates(p, upd), st)
 
+    return params, opt, update
+
+
+def _flat(p, bias):
+    parts = [np.asarray(p["W"]).ravel()] + ([np.asarray(p["b"]).ravel()] if bias else [])
+    return np.concatenate(parts).astype(np.float64)
+
+
+def make(pb: Problem, dtype: str):
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+    params, opt, update = _model(pb, dtype)
+    X = jnp.asarray(pb.X, dtype=dtype)
+    y = jnp.asarray(pb.y, dtype=dtype)
+
     @jax.jit
     def run_batches(carry, X, y, idxs):
         def body(carry, idx):
             return update(carry, X[idx], y[idx]), None
         return lax.scan(body, carry, idxs)[0]
-
-    from functools import partial
 
     @partial(jax.jit, static_argnums=3)
     def run_full(carry, X, y, steps):
@@ -73,8 +88,39 @@ def make(pb: Problem, dtype: str):
             carry = run_batches(state[0], X, y, jnp.asarray(batches))
         jax.block_until_ready(carry)
         state[0] = carry
-        p = carry[0]
-        parts = [np.asarray(p["W"]).ravel()] + ([np.asarray(p["b"]).ravel()] if pb.bias else [])
-        return np.concatenate(parts).astype(np.float64)
+        return _flat(carry[0], pb.bias)
+
+    return run
+
+
+def make_vmap(problems: list[Problem], dtype: str):
+    """Many minibatch runs of one shape (e.g. one per seed) at once: ``jit`` of a ``scan``
+    over steps of ``vmap(update)`` over the runs. Returns ``run(steps, batches)`` with
+    ``batches (steps, runs, B)``, returning the runs' parameters ``(runs, k)``."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+    models = [_model(pb, dtype) for pb in problems]
+    update, opt = models[0][2], models[0][1]
+    params = jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *[m[0] for m in models])
+    X = jnp.asarray(np.stack([pb.X for pb in problems]), dtype=dtype)
+    y = jnp.asarray(np.stack([pb.y for pb in problems]), dtype=dtype)
+    step_all = jax.vmap(update)
+    rows = jax.vmap(lambda data, index: data[index])
+
+    @jax.jit
+    def run_batches(carry, X, y, idxs):
+        def body(carry, idx):
+            return step_all(carry, rows(X, idx), rows(y, idx)), None
+        return lax.scan(body, carry, idxs)[0]
+
+    state = [(params, jax.vmap(opt.init)(params))]
+
+    def run(steps, batches):
+        carry = run_batches(state[0], X, y, jnp.asarray(batches[:steps]))
+        jax.block_until_ready(carry)
+        state[0] = carry
+        return np.stack([_flat(jax.tree_util.tree_map(lambda leaf: leaf[r], carry[0]),
+                               problems[0].bias) for r in range(len(problems))])
 
     return run

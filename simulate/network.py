@@ -466,6 +466,17 @@ def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, 
         total = _dense_loss_and_grad(w, X, y, batch, nb, act, q, c, has_bias, grad, U, split)
         return _add_l2(w, grad, l2, total)
     grad[:] = 0.0
+    total = sparse_loss_and_grad(w, XI, XV, y, batch, nb, act, q, c, has_bias, grad, z, slopes, a)
+    return _add_l2(w, grad, l2, total)
+
+
+@kernel
+def sparse_loss_and_grad(w, XI, XV, y, batch, nb, act, q, c, has_bias, grad, z, slopes, a):
+    """:func:`loss_and_grad` on sparse lists without L2, adding the gradient into ``grad``
+    (zero on entry): only the rows of the batch's non-zero coordinates and the biases are
+    written, so :func:`clear_batch_rows` restores a zero gradient."""
+    P, U = slopes.shape
+    m = U // 2
     total = 0.0
     for b in range(nb):
         i = batch[b]
@@ -482,7 +493,22 @@ def loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, 
                 active = active or a[u] != 0.0
             if active:
                 accumulate(grad, XI[i], XV[i], p, has_bias, a)
-    return _add_l2(w, grad, l2, total / nb)
+    return total / nb
+
+
+@kernel
+def clear_batch_rows(grad, XI, XV, batch, nb, has_bias, U):
+    """Zero what :func:`sparse_loss_and_grad` wrote for ``batch[:nb]``: the gradient rows of
+    its non-zero coordinates, and the biases."""
+    d = (grad.size - (U if has_bias else 0)) // U
+    G = grad[: d * U].reshape(d, U)
+    for b in range(nb):
+        xi, xv = XI[batch[b]], XV[batch[b]]
+        for p in range(xi.shape[0]):
+            for e in range(_list_length(xv, p)):
+                G[xi[p, e]] = 0.0
+    if has_bias:
+        grad[d * U:] = 0.0
 
 
 @kernel

@@ -143,3 +143,30 @@ def test_blas_path_matches_loops(bias, case):
     # tolerance at the gradient's scale.
     scale = np.abs(results[1][1]).max()
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_cleared_rows_give_the_zeroed_gradient(bias):
+    """The training loop keeps a small sparse batch's gradient zero between steps by clearing
+    the rows it wrote (``clear_batch_rows``) instead of zeroing it: same bits, every step."""
+    from simulate.network import clear_batch_rows, sparse_loss_and_grad
+
+    X, y, w, m = _problem(bias, n=12, P=3, d=30, m=3)
+    X[np.abs(X) < 1.0] = 0.0                            # ~32% non-zeros: short lists
+    X, XI, XV = _patch_arrays(X, sparse=True)
+    U = 2 * m
+    scratch = (np.zeros(U), np.zeros((3, U)), np.zeros(U))
+    kept = np.zeros_like(w)
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        batch = rng.permutation(12)[:4]
+        fresh = np.full_like(w, np.nan)                 # loss_and_grad overwrites everything
+        expected = loss_and_grad(w, X, XI, XV, y, batch, 4, 0, 2.0, 0.5, bias, 0.0, fresh,
+                                 *scratch)
+        got = sparse_loss_and_grad(w, XI, XV, y, batch, 4, 0, 2.0, 0.5, bias, kept, *scratch)
+        assert got == expected
+        np.testing.assert_array_equal(kept, fresh)
+        assert np.any(kept != 0.0) and np.any(kept == 0.0)
+        clear_batch_rows(kept, XI, XV, batch, 4, bias, U)
+        np.testing.assert_array_equal(kept, 0.0)
+        w = w - 0.1 * fresh                             # move on, as a step would

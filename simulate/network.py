@@ -95,7 +95,7 @@ def _list_length(xv, p):
     return n
 
 
-@kernel
+@kernel(inline="always")
 def preactivations(w, xi, xv, p, has_bias, z):
     """``z[u] = ⟨w_u, x^(p)⟩ (+ b_u)`` for every unit, from a sparse patch's non-zeros.
 
@@ -119,7 +119,7 @@ def preactivations(w, xi, xv, p, has_bias, z):
             z[u] += w0[u] * x0
 
 
-@kernel
+@kernel(inline="always")
 def accumulate(grad, xi, xv, p, has_bias, a):
     """``grad_u += a[u]·x^(p)`` (and ``a[u]`` into the bias) for every unit, sparse patch."""
     U = a.size

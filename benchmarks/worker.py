@@ -22,6 +22,7 @@ from simulate.loading import load_config
 from simulate.run import train, train_many
 
 from hbbench.cases import CASES, problem_of
+from hbbench.compare import timed
 
 FLAGSHIP = next(case for case in CASES if case.name == "tang-minibatch")
 
@@ -77,14 +78,8 @@ def vmap(runs: int, steps: int, repeats: int, dtype: str) -> None:
     batches = np.stack([pb.batches(steps, seed=s) for s, pb in enumerate(problems)], axis=1)
     run = jax_impl.make_vmap(problems, dtype)
     run(steps, batches)
-    times, cpu = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        run(steps, batches)
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    print(json.dumps({"rate": runs * steps / statistics.median(times),
-                      "cpu_per_wall": sum(cpu) / sum(times)}))
+    seconds, cpu_per_wall = timed(run, steps, batches, repeats)
+    print(json.dumps({"rate": runs * steps / seconds, "cpu_per_wall": cpu_per_wall}))
 
 
 WORKERS = {

@@ -27,13 +27,20 @@ def baseline_rate(backend: str, pb: Problem, dtype: str, steps: int, repeats: in
     batches = pb.batches(steps)
     warm = steps if backend == "jax" else min(steps, max(2, steps // 10))
     run(warm, None if batches is None else batches[:warm] if backend != "jax" else batches)
+    seconds, cpu_per_wall = timed(run, steps, batches, repeats)
+    return {"rate": steps / seconds, "cpu_per_wall": cpu_per_wall}
+
+
+def timed(run, steps: int, batches, repeats: int) -> tuple[float, float]:
+    """Median seconds of ``repeats`` calls ``run(steps, batches)`` and the CPU-time/wall-time
+    ratio over all of them (above 1: more than one thread ran)."""
     times, cpu = [], []
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         run(steps, batches)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    return {"rate": steps / median(times), "cpu_per_wall": sum(cpu) / sum(times)}
+    return median(times), sum(cpu) / sum(times)
 
 
 def agreement(case: Case, quick: bool, backends) -> dict:

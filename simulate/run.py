@@ -2,8 +2,9 @@
 
 ``train(config)`` draws the data and initialisation from the config's seeds, trains, and
 returns a :class:`RunResult` holding the logged trajectory. ``train_many(configs)`` groups
-configs by array shape and trains each group with one parallel ``train_batch`` call; its
-results are bit-identical to calling ``train`` on each config alone.
+configs by array shape and trains each group with parallel ``train_batch`` calls of a few
+runs per thread, drawing later runs' data on worker threads meanwhile; its results are
+bit-identical to calling ``train`` on each config alone.
 
 Parallelism is over independent runs only. The BLAS library (used for large dense batches,
 see ``network.BLAS_MIN_WORK``) is held to one thread while training: a multi-threaded BLAS
@@ -143,11 +144,11 @@ def shape_key(config: RunConfig) -> tuple:
 
 def train_many(configs: Sequence[RunConfig], progress: Callable[[int], None] | None = None
                ) -> list[RunResult]:
-    """Train every config; runs of one shape go through one parallel numba call each.
+    """Train every config; runs of one shape go through parallel numba calls together.
 
     ``progress``, if given, is called with the number of steps (summed over runs) completed
-    since its last call; training then proceeds in about 100 slices per group, which does not
-    change any result."""
+    since its last call; training then proceeds in about 100 slices per batch of runs, which
+    does not change any result."""
     groups: dict[tuple, list[int]] = {}
     for index, config in enumerate(configs):
         groups.setdefault(shape_key(config), []).append(index)
@@ -172,17 +173,34 @@ def _slices(log_steps: np.ndarray, progress) -> np.ndarray:
     return np.unique(np.linspace(0, total, 101).astype(np.int64)[1:])
 
 
-def _prepare_all(configs: list[RunConfig]) -> list[RunInputs]:
-    """``prepare`` every config, on as many threads as numba uses (NumPy's generators and
-    sorts release the GIL; each config's draws depend only on its own seeds)."""
-    if len(configs) == 1:
-        return [prepare(configs[0])]
-    with ThreadPoolExecutor(max_workers=numba.get_num_threads()) as pool:
-        return list(pool.map(prepare, configs))
+#: Runs per ``train_batch`` call, per numba thread, when a group trains on several threads.
+RUNS_PER_THREAD = 4
 
 
 def _train_group(configs: list[RunConfig], progress) -> list[RunResult]:
-    inputs = _prepare_all(configs)
+    """Train one group of same-shape runs. On one numba thread: draw every run's data, then
+    train them in one call. On several: ``prepare`` every config on as many worker threads
+    (NumPy's generators and sorts release the GIL; each config's draws depend only on its own
+    seeds) and train in chunks of ``RUNS_PER_THREAD`` runs per thread as their data arrive,
+    so that drawing overlaps the training of earlier chunks instead of preceding all of it."""
+    threads = numba.get_num_threads()
+    if threads == 1 or len(configs) == 1:
+        return _train_chunk(configs, [prepare(config) for config in configs], progress)
+    size = RUNS_PER_THREAD * threads
+    results: list[RunResult] = []
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
+        pending = [pool.submit(prepare, config) for config in configs]
+        for start in range(0, len(configs), size):
+            inputs = [future.result() for future in pending[start:start + size]]
+            results.extend(_train_chunk(configs[start:start + size], inputs, progress))
+    finally:  # an error (or an interrupt) drops the draws not yet started
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _train_chunk(configs: list[RunConfig], inputs: list[RunInputs], progress) -> list[RunResult]:
+    """One ``train_batch`` call (sliced for ``progress``) over prepared runs of one shape."""
     log_steps = configs[0].log_steps()
     R, L, n = len(configs), log_steps.size, configs[0].data.n
     stack = lambda get: np.ascontiguousarray(np.stack([get(x) for x in inputs]))

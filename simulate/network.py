@@ -13,10 +13,13 @@ The flat parameter vector is ``θ = [Wᵀ.ravel(), b]`` with ``Wᵀ`` of shape `
 the units, contiguous and vectorisable without reassociating any sum. Patch data come as a
 triple ``(X, index, value)``: dense ``X (n, P, d)`` with empty lists, or sparse padded lists
 ``index, value (n, P, K)`` of each patch's non-zeros (padding has value 0) with an empty
-``X`` (see ``patches``). Dense batches are handled as one ``(nb·P) × d`` matrix of rows:
-``Z = rows·Wᵀ`` and ``∇Wᵀ = rowsᵀ·A`` by loops over coordinates (every pre-activation summed
-in coordinate order, as for one sample) or, for large batches, by BLAS. Non-finite values
-propagate (NaN is never clipped to 0) so divergence is detected.
+``X`` (see ``patches``). Dense batches are handled as ``nb·P`` rows: ``Z = rows·Wᵀ`` and
+``∇Wᵀ = rowsᵀ·A``, for small batches by loops over coordinates (every pre-activation summed
+in coordinate order, as for one sample: the same bits as the sparse lists), from
+``BLAS_MIN_WORK`` multiply-adds by single-thread BLAS on the dense rows while rows with few
+non-zeros (a signal patch ``y·μ`` has one) go through their non-zero lists; BLAS results are
+deterministic on one installation and may differ in the last bits between BLAS builds.
+Non-finite values propagate (NaN is never clipped to 0) so divergence is detected.
 """
 from __future__ import annotations
 

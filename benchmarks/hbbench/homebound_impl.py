@@ -99,12 +99,12 @@ def _step_kernels(cfg, batch: np.ndarray, dense: bool = False):
     diag = np.zeros(N_DIAG)
     kind, lr = kind_of(cfg.optimizer.name), float(cfg.optimizer.lr)
     return (lambda: loss_and_grad(*args),
-            lambda t: apply_update(kind, w, grad, state, hyper, t, lr, diag), w)
+            lambda t: apply_update(kind, w, grad, state, hyper, t, lr, diag), w, values)
 
 
 def kernel_steps(cfg, k: int) -> np.ndarray:
     """``k`` full-batch steps through homebound's step kernels, all samples in order."""
-    grad, update, w = _step_kernels(cfg, np.arange(cfg.data.n), dense=True)
+    grad, update, w, _ = _step_kernels(cfg, np.arange(cfg.data.n), dense=True)
     for t in range(1, k + 1):
         grad()
         update(t)
@@ -119,11 +119,11 @@ def kernel_split(case: Case, dtype: str, quick: bool, seconds: float = 1.0) -> d
     batch = np.random.default_rng(0).permutation(cfg.data.n)[:B]
     if B == cfg.data.n:
         batch = np.arange(B)
-    grad, update, _ = _step_kernels(cfg, batch)
+    grad, update, _, values = _step_kernels(cfg, batch)
     tiny_cfg = load_config(case.preset, ["data.n=4", "data.n_test=2", "data.d=4", "data.s=1",
                                          "model.m=1", f"model.dtype={dtype}", "train.steps=1",
                                          "train.batch_size=2"])
-    tiny_grad, tiny_update, _ = _step_kernels(tiny_cfg, np.arange(2))
+    tiny_grad, tiny_update, _, _ = _step_kernels(tiny_cfg, np.arange(2))
 
     def per_call(fn, takes_t):
         fn(1) if takes_t else fn()
@@ -138,5 +138,28 @@ def kernel_split(case: Case, dtype: str, quick: bool, seconds: float = 1.0) -> d
 
     overhead_g = per_call(tiny_grad, False)
     overhead_u = per_call(tiny_update, True)
-    return {"grad_us": 1e6 * max(0.0, per_call(grad, False) - overhead_g),
-            "update_us": 1e6 * max(0.0, per_call(update, True) - overhead_u)}
+    out = {"grad_us": 1e6 * max(0.0, per_call(grad, False) - overhead_g),
+           "update_us": 1e6 * max(0.0, per_call(update, True) - overhead_u)}
+    products = _blas_products(values)
+    if products is not None:
+        out["blas_us"] = 1e6 * per_call(products, False)
+    return out
+
+
+def _blas_products(values):
+    """For a dense batch on the BLAS path whose dense rows fit one chunk: the step's two
+    BLAS products alone (``rows·Wᵀ`` and ``rowsᵀ·A`` on the gathered dense rows), else None."""
+    rows = values.get("rows")
+    if rows is None or rows[4].shape[0] == 0 or rows[4].shape[0] != rows[0].size:
+        return None
+    R, w = rows[4], values["w"]
+    U = values["z"].size
+    d = R.shape[1]
+    Wt = w[: d * U].reshape(d, U)
+    Z = np.empty((R.shape[0], U), dtype=R.dtype)
+    G = np.empty((d, U), dtype=R.dtype)
+
+    def products():
+        np.matmul(R, Wt, out=Z)
+        np.matmul(R.T, Z, out=G)
+    return products

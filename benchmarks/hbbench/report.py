@@ -115,17 +115,21 @@ def report(raw, rows, profile, checks, quick):
           "time from the main table minus both: batch selection and the loop itself, or "
           "differences between the kernels' work here and along the training trajectory.\n")
         p("| case | dtype | µs/step (train) | gradient µs | update µs | rest µs "
-          "| update ns/param | divider floor µs |")
-        p("|---|---|---:|---:|---:|---:|---:|---:|")
+          "| update ns/param | divider floor µs | BLAS products µs |")
+        p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in profile:
             rest = r["us_step"] - r["grad_us"] - r["update_us"]
             floor = f"{divider_floor_us(r, limits):.1f}" if r["optimizer"] == "adam" else "—"
+            blas = f"{r['blas_us']:.1f}" if "blas_us" in r else "—"
             p(f"| {r['case']} ({r['optimizer']}) | {r['dtype']} | {r['us_step']:.1f} "
               f"| {r['grad_us']:.1f} ({100 * r['grad_us'] / r['us_step']:.0f}%) "
               f"| {r['update_us']:.1f} ({100 * r['update_us'] / r['us_step']:.0f}%) "
-              f"| {rest:.1f} | {1e3 * r['update_us'] / r['n_params']:.2f} | {floor} |")
+              f"| {rest:.1f} | {1e3 * r['update_us'] / r['n_params']:.2f} | {floor} | {blas} |")
         p("\nDivider floor: one square root and one division per parameter (the least an "
-          "exact Adam step needs), at the SIMD `m/(sqrt(v)+eps)` speed measured above.\n")
+          "exact Adam step needs), at the SIMD `m/(sqrt(v)+eps)` speed measured above. BLAS "
+          "products: the gradient's two single-thread BLAS products alone (`rows·Wᵀ`, "
+          "`rowsᵀ·A` on the batch's dense rows), for the dense cases that take them in one "
+          "chunk.\n")
 
     if sweep_res:
         s = sweep_res
@@ -195,8 +199,10 @@ RATIO_TARGETS = (
 
 
 def targets(rows, profile, raw, limits):
-    """The targets, reported (not tuned to). For Adam cases the "limit" column gives the rate
-    an exact update allows on this machine: ``1/(divider floor + gradient kernel)``."""
+    """The targets, reported (not tuned to). The "limit" column gives the rate this machine
+    allows the case: for Adam ``1/(divider floor + gradient kernel)`` (an exact update's
+    least), for the dense GD cases ``1/(BLAS products + update)`` (the gradient's two
+    products at this BLAS's speed)."""
     by = {(r["case"], r["dtype"]): r for r in rows}
     prof = {(r["case"], r["dtype"]): r for r in profile}
     lines = []
@@ -207,8 +213,12 @@ def targets(rows, profile, raw, limits):
         hb, base = r["rates"]["homebound"], r["rates"][other]
         limit = ""
         pr = prof.get((case, dtype))
-        if pr is not None and pr["optimizer"] == "adam":
+        cap = None
+        if pr is not None and pr["optimizer"] == "adam":     # divider floor + gradient
             cap = 1e6 / (divider_floor_us(pr, limits) + pr["grad_us"])
+        elif pr is not None and "blas_us" in pr:              # BLAS products + update
+            cap = 1e6 / (pr["blas_us"] + pr["update_us"])
+        if cap:
             limit = f"{fmt_rate(cap)} steps/s = {cap / base:.2f}×; measured {100 * hb / cap:.0f}% of it"
         lines.append((f"{case} ≥ {need}× {other} ({dtype})", f"{hb / base:.2f}×", hb / base >= need,
                       limit))

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from . import training as tr
 from .config import RunConfig
 from .jit import kernel
-from .network import _dense_margins, margin, softplus
+from .network import set_margins, softplus
 from .run import RunResult, by_shape, pack_group, shape_key
 
 
@@ -40,14 +40,9 @@ def point_losses(w, test, y, act, q, c, has_bias, z, slopes, out):
     """``out[i] = ℓ(y_i f(θ, x_i))`` for every point of the set ``test`` (an ``(X, index,
     value)`` triple), logistic loss without the L2 term."""
     X, XI, XV = test
-    n = y.size
-    if XI.shape[2] == 0:
-        margins = _dense_margins(w, X, y, np.arange(n), n, act, q, c, has_bias, z.size)[0]
-        for i in range(n):
-            out[i] = softplus(-margins[i])
-    else:
-        for i in range(n):
-            out[i] = softplus(-y[i] * margin(w, XI[i], XV[i], act, q, c, has_bias, z, slopes))
+    margins = set_margins(w, X, XI, XV, y, act, q, c, has_bias, z, slopes)
+    for i in range(y.size):
+        out[i] = softplus(-margins[i])
 
 
 @kernel(parallel=True)

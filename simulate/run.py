@@ -2,8 +2,9 @@
 
 ``train(config)`` draws the data and initialisation from the config's seeds, trains, and
 returns a :class:`RunResult` holding the logged trajectory. ``train_many(configs)`` groups
-configs by array shape and trains each group with one parallel ``train_batch`` call; its
-results are bit-identical to calling ``train`` on each config alone.
+configs by array shape and trains each group with parallel ``train_batch`` calls of a few
+runs per thread, drawing later runs' data on worker threads meanwhile; its results are
+bit-identical to calling ``train`` on each config alone.
 
 Parallelism is over independent runs only. The BLAS library (used for large dense batches,
 see ``network.BLAS_MIN_WORK``) is held to one thread while training: a multi-threaded BLAS
@@ -187,11 +188,11 @@ def shape_key(config: RunConfig) -> tuple:
 
 def train_many(configs: Sequence[RunConfig], progress: Callable[[int], None] | None = None
                ) -> list[RunResult]:
-    """Train every config; runs of one shape go through one parallel numba call each.
+    """Train every config; runs of one shape go through parallel numba calls together.
 
     ``progress``, if given, is called with the number of steps (summed over runs) completed
-    since its last call; training then proceeds in about 100 slices per group, which does not
-    change any result."""
+    since its last call; training then proceeds in about 100 slices per batch of runs, which
+    does not change any result."""
     return by_shape(configs, [shape_key(c) for c in configs], lambda group: _train_group(group, progress))
 
 
@@ -274,10 +275,11 @@ class PackedGroup:
         return out
 
 
-def pack_group(configs: list[RunConfig]) -> PackedGroup:
-    """Draw every run's inputs (on worker threads) and stack them for one batched call;
-    every config must have the same :func:`shape_key`."""
-    inputs = _prepare_all(configs)
+def pack_group(configs: list[RunConfig], inputs: list[RunInputs] | None = None) -> PackedGroup:
+    """Stack the runs' inputs (drawn here on worker threads unless given) for one batched
+    call; every config must have the same :func:`shape_key`."""
+    if inputs is None:
+        inputs = _prepare_all(configs)
     log_steps = configs[0].log_steps()
     R, L, n = len(configs), log_steps.size, configs[0].data.n
     stack = lambda get: np.ascontiguousarray(np.stack([get(x) for x in inputs]))
@@ -298,8 +300,34 @@ def pack_group(configs: list[RunConfig]) -> PackedGroup:
     return PackedGroup(list(configs), arrays, loop_state, outputs)
 
 
+#: Runs per ``train_batch`` call, per numba thread, when a group trains on several threads.
+RUNS_PER_THREAD = 4
+
+
 def _train_group(configs: list[RunConfig], progress) -> list[RunResult]:
-    group = pack_group(configs)
+    """Train one group of same-shape runs. On one numba thread, or with no more runs than one
+    chunk: draw every run's data, then train them in one call. Otherwise ``prepare`` the
+    configs on as many worker threads and train in chunks of ``RUNS_PER_THREAD`` runs per
+    thread as their data arrive, so that drawing overlaps the training of earlier chunks
+    instead of preceding all of it."""
+    threads = numba.get_num_threads()
+    size = RUNS_PER_THREAD * threads
+    if threads == 1 or len(configs) <= size:
+        return _train_chunk(pack_group(configs), progress)
+    results: list[RunResult] = []
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
+        pending = [pool.submit(prepare, config, False) for config in configs]
+        for start in range(0, len(configs), size):
+            inputs = [future.result() for future in pending[start:start + size]]
+            results.extend(_train_chunk(pack_group(configs[start:start + size], inputs), progress))
+    finally:  # an error (or an interrupt) drops the draws not yet started
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _train_chunk(group: PackedGroup, progress) -> list[RunResult]:
+    """One ``train_batch`` call (sliced for ``progress``) over a packed group."""
     done = 0
     with threadpool_limits(limits=1, user_api="blas"):
         for until in _slices(group.inputs[-1], progress):

@@ -18,7 +18,7 @@ import numpy as np
 from numba import prange
 
 from .metrics import record
-from .network import loss_and_grad
+from .network import clear_batch_rows, dense_split, loss_and_grad, sparse_loss_and_grad
 from .optimizers import N_DIAG, apply_update
 from .rng import below, shuffle
 from .jit import kernel
@@ -73,13 +73,20 @@ def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_step
     rng = cursor[C_RNG:C_RNG + 1].view(np.uint64)
     batch = np.arange(n)
     grad = np.zeros_like(w)
-    slopes = np.zeros((XI.shape[1], 2 * m))
-    z = np.zeros(2 * m)
-    a = np.zeros(2 * m)
+    # Scratch in the parameters' dtype: float32 runs sum pre-activations in float32.
+    slopes = np.zeros((XI.shape[1], 2 * m), dtype=w.dtype)
+    z = np.zeros(2 * m, dtype=w.dtype)
+    a = np.zeros(2 * m, dtype=w.dtype)
     diag = np.zeros(N_DIAG)
     full_batch = batch_size == n and sampling == 0
     if cursor[C_DIVERGED] >= 0:
         return
+    # A full batch has the same rows every step: split them once (dense data, BLAS path).
+    rows = dense_split(X, batch, n if full_batch else 0, 2 * m)
+    # Small sparse batches without L2 keep the gradient zero between steps by clearing the
+    # rows each batch wrote, when that is less than zeroing all of it.
+    touched = batch_size * XI.shape[1] * XI.shape[2] * 2 * m
+    clear = XI.shape[2] > 0 and l2 == 0.0 and touched < w.size
     if cursor[C_ROW] == 0:
         logged[:] = -1
         metrics[:] = np.nan
@@ -109,13 +116,20 @@ def train_run(train, y, test, yte, u, noise, w, state, h, ints, floats, log_step
             for b in range(nb):
                 batch[b] = below(rng, n)
         lr = scheduled_lr(lr0, schedule, t, total, step_size, gamma)
-        loss = loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z, slopes, a)
+        if clear:
+            loss = sparse_loss_and_grad(w, XI, XV, y, batch, nb, act, q, c, has_bias, grad, z,
+                                        slopes, a)
+        else:
+            loss = loss_and_grad(w, X, XI, XV, y, batch, nb, act, q, c, has_bias, l2, grad, z,
+                                 slopes, a, rows)
         if not math.isfinite(loss):
             _close(w, train, y, test, yte, u, noise, act, q, c, has_bias, lr, z, slopes, t - 1,
                    row, logged, metrics, memorisation)
             cursor[C_DIVERGED], cursor[C_DONE] = t, t - 1
             return
         apply_update(kind, w, grad, state, h, t, lr, diag)
+        if clear:
+            clear_batch_rows(grad, XI, XV, batch, nb, has_bias, 2 * m)
         diag_sum += diag
         since += 1
         cursor[C_DONE] = t

@@ -20,6 +20,14 @@ Conventions (all from SPEC §4 and the API brief):
 * ε sits outside the square root everywhere.
 * coupled weight decay: ``g <- g + λ w`` before anything else;
   decoupled weight decay: ``w <- w - η λ w`` before the optimiser step.
+* Adam family: ``m̂ = m/(1-β1^t)`` and ``v̂ = v/(1-β2^t)`` as SPEC writes them (the
+  ``m_hat``/``v_hat`` internals, HomeAdam's home test ``v̂ (+ε) ≥ τ``, the diagnostics);
+  the step itself folds the corrections into per-step scalars, as ``torch.optim.Adam``
+  does and as the kernels round it: ``step_size = η/(1-β1^t)``, ``√v̂ + ε`` computed as
+  ``√v·(1/√(1-β2^t)) + ε`` and ``v̂ + ε`` as ``v·(1/(1-β2^t)) + ε``, then
+  ``step_size·(m/denominator)``. Algebraically the SPEC step; the rounding differs from
+  the literal ``η·m̂/(√v̂+ε)`` by a few ulps per step (the rule tests bound it at 1e-15
+  relative), and matching the kernels' rounding keeps ill-conditioned traces comparable.
 """
 
 from __future__ import annotations
@@ -197,47 +205,51 @@ def _run_adam_family(name, w, G, h):
         m = beta1 * m + (1.0 - beta1) * g
         v = beta2 * v + (1.0 - beta2) * g * g
         if bias_correction:
-            m_hat = m / (1.0 - beta1 ** t)
-            v_hat = v / (1.0 - beta2 ** t)
+            c1, c2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
         else:
-            m_hat = m
-            v_hat = v
+            c1, c2 = 1.0, 1.0
+        m_hat = m / c1
+        v_hat = v / c2
+        # The bias corrections folded into per-step scalars, as torch.optim.Adam folds them
+        # (module docstring): the SPEC formulas, rounded as the kernels round them.
+        step_size, root, inverse = lr / c1, 1.0 / np.sqrt(c2), 1.0 / c2
+        adam_denom = np.sqrt(v) * root + eps                # √v̂ + ε
+        srf_denom = v * inverse + eps                       # v̂ + ε
 
-        adam_dir = m_hat / (np.sqrt(v_hat) + eps)
         if name in ("adam", "adamw"):
-            step = lr * adam_dir
+            step = step_size * (m / adam_denom)             # η·m̂/(√v̂ + ε)
         elif name in ("adam_srf", "adamw_srf"):
-            step = lr * m_hat / (v_hat + eps)
+            step = step_size * (m / srf_denom)              # η·m̂/(v̂ + ε)
         elif name in ("homeadam", "homeadamw"):
             tested = v_hat + eps if h["tau_includes_eps"] else v_hat
             if h["rule"] == "global":
                 if np.min(tested) >= h["tau"]:
                     home = np.zeros(k, dtype=bool)
-                    step = lr * m_hat / (v_hat + eps)       # srf step
+                    step = step_size * (m / srf_denom)      # srf step η·m̂/(v̂ + ε)
                 else:
                     home = np.ones(k, dtype=bool)
-                    step = lr * m_hat                       # momentum step ("go home")
+                    step = step_size * m                    # momentum step η·m̂ ("go home")
                 diag["home_share"][t - 1] = 1.0 if home[0] else 0.0
             elif h["rule"] == "elementwise":
                 home = tested < h["tau"]
                 denom = np.where(home, 1.0, v_hat + eps)
-                step = lr * m_hat / denom
+                step = step_size * (m / denom)              # η·m̂/h
                 diag["home_share"][t - 1] = np.mean(home)
             else:
                 raise ValueError(f"reference: unknown rule {h['rule']!r}")
             internals["home"][t - 1] = home
             diag["rho_hat"][t - 1] = np.min(v_hat) + eps
         elif name == "invadam":
-            step = lr * m_hat * (np.sqrt(v_hat) + eps)
+            step = step_size * (m * adam_denom)             # η·m̂⊙(√v̂ + ε)
         elif name == "dualadam":
             xi = h["switch_rate"]
             alpha = max(0.0, 1.0 - t * xi)
             if alpha >= xi:
-                inv_dir = m_hat * (np.sqrt(v_hat) + eps)
-                step = lr * ((1.0 - alpha) * adam_dir + alpha * inv_dir)
+                # η·((1−α)·m̂/(√v̂+ε) + α·m̂⊙(√v̂+ε))
+                step = step_size * ((1.0 - alpha) * m / adam_denom + alpha * m * adam_denom)
                 diag["mixed"][t - 1] = 1.0
             else:
-                step = lr * adam_dir
+                step = step_size * (m / adam_denom)
                 diag["mixed"][t - 1] = 0.0
             diag["alpha"][t - 1] = alpha
         else:  # pragma: no cover

@@ -71,6 +71,21 @@ def test_stability_bad_input_exits_2_with_one_line(tmp_path, args, message):
     assert "Traceback" not in out.stderr and not (tmp_path / "res").exists()
 
 
+@pytest.mark.parametrize("where,message", [
+    ("file", "exists and is not a directory"),
+    ("file/sub", "cannot write there"),
+])
+def test_stability_unwritable_out_exits_2_before_any_work(tmp_path, where, message):
+    (tmp_path / "file").write_text("not a directory")
+    out = homebound("stability", "convex", "--n", "16,32", "--pairs", "2", *TINY,
+                    "--out", str(tmp_path / where), "--quiet")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"--out {tmp_path / where}" in lines[0] and message in lines[0], \
+        out.stderr
+    assert out.stdout == "" and (tmp_path / "file").read_text() == "not a directory"
+
+
 def test_built_in_quick_suite_holds():
     out = homebound("verify", "--quiet")
     assert out.returncode == 0, out.stdout + out.stderr

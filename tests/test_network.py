@@ -93,22 +93,80 @@ def test_dense_and_sparse_paths_agree_bitwise(bias):
     np.testing.assert_array_equal(grads[0], grads[1])
 
 
-@pytest.mark.parametrize("bias", [False, True])
-def test_blas_path_matches_loops(bias):
-    """Batches with ≥ BLAS_MIN_WORK multiply-adds use BLAS products; same loss and gradient."""
-    from simulate.network import BLAS_MIN_WORK, _uses_blas
+def _signal_rows(X, every=2):
+    """Patch 0 of every ``every``-th sample becomes a signal patch ``±2·e_1`` (one non-zero)."""
+    X = X.copy()
+    X[::every, 0, :] = 0.0
+    X[::every, 0, 0] = np.where(np.arange(X[::every].shape[0]) % 2 == 0, 2.0, -2.0)
+    return X
 
-    X, y, w, m = _problem(bias, n=50, P=2, d=2000, m=50)
-    batch = np.arange(50)
-    assert _uses_blas(np.zeros((100, 2000)), 2 * m) and 100 * 2000 * 2 * m >= BLAS_MIN_WORK
-    assert not _uses_blas(np.zeros((4, 1000)), 40)
+
+BLAS_CASES = {  # name: (n, d, m, signal rows, batch size)
+    "all-dense": (50, 2000, 50, False, 0),
+    "signal-rows": (50, 2000, 50, True, 0),
+    "minibatch": (50, 2000, 50, True, 30),
+    "chunks": (700, 200, 5, True, 0),       # 1050 dense rows: two BLAS chunks
+}
+
+
+@pytest.mark.parametrize("case", sorted(BLAS_CASES))
+@pytest.mark.parametrize("bias", [False, True])
+def test_blas_path_matches_loops(bias, case):
+    """Batches with ≥ BLAS_MIN_WORK multiply-adds use BLAS products for their dense rows and
+    the non-zero lists for their sparse rows; same loss and gradient as the sparse kernels."""
+    from simulate.network import BLAS_CHUNK, BLAS_MIN_WORK, _split_rows, _uses_blas
+
+    n, d, m, signal, B = BLAS_CASES[case]
+    X, y, w, m = _problem(bias, n=n, P=2, d=d, m=m)
+    if signal:
+        X = _signal_rows(X)
+    rng = np.random.default_rng(4)
+    batch = rng.permutation(n)[:B] if B else np.arange(n)
+    assert _uses_blas(2 * batch.size, d, 2 * m) and 2 * batch.size * d * 2 * m >= BLAS_MIN_WORK
+    assert not _uses_blas(4, 1000, 40)
+    dense, sparse, index, value = _split_rows(X, batch, batch.size)
+    expected_sparse = [2 * b for b in range(batch.size) if signal and batch[b] % 2 == 0]
+    np.testing.assert_array_equal(sparse, expected_sparse)
+    np.testing.assert_array_equal(np.sort(np.concatenate([dense, sparse])), np.arange(2 * batch.size))
+    if len(expected_sparse):
+        np.testing.assert_array_equal(index, 0)
+        np.testing.assert_array_equal(value[:, 0], X[batch[np.array(expected_sparse) // 2], 0, 0])
+    assert (dense.size > BLAS_CHUNK) == (case == "chunks")
     results = []
-    for sparse in (False, True):                   # dense → BLAS; sparse lists → loops
+    for sparse_lists in (False, True):             # dense → BLAS; sparse lists → loops
         grad = np.zeros_like(w)
-        results.append((_loss(w, X, y, batch, "relu", 2.0, 0.05, m, bias, 0.0, sparse, grad=grad), grad))
+        results.append((_loss(w, X, y, batch, "relu", 2.0, 0.05, m, bias, 0.0, sparse_lists,
+                              grad=grad), grad))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
     # BLAS reorders sums of up to d = 2000 terms (forward) and 100 rows (backward): rounding
     # error ≲ n·eps relative to the terms' magnitude, so entries that cancel get an absolute
     # tolerance at the gradient's scale.
     scale = np.abs(results[1][1]).max()
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_cleared_rows_give_the_zeroed_gradient(bias):
+    """The training loop keeps a small sparse batch's gradient zero between steps by clearing
+    the rows it wrote (``clear_batch_rows``) instead of zeroing it: same bits, every step."""
+    from simulate.network import clear_batch_rows, sparse_loss_and_grad
+
+    X, y, w, m = _problem(bias, n=12, P=3, d=30, m=3)
+    X[np.abs(X) < 1.0] = 0.0                            # ~32% non-zeros: short lists
+    X, XI, XV = _patch_arrays(X, sparse=True)
+    U = 2 * m
+    scratch = (np.zeros(U), np.zeros((3, U)), np.zeros(U))
+    kept = np.zeros_like(w)
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        batch = rng.permutation(12)[:4]
+        fresh = np.full_like(w, np.nan)                 # loss_and_grad overwrites everything
+        expected = loss_and_grad(w, X, XI, XV, y, batch, 4, 0, 2.0, 0.5, bias, 0.0, fresh,
+                                 *scratch)
+        got = sparse_loss_and_grad(w, XI, XV, y, batch, 4, 0, 2.0, 0.5, bias, kept, *scratch)
+        assert got == expected
+        np.testing.assert_array_equal(kept, fresh)
+        assert np.any(kept != 0.0) and np.any(kept == 0.0)
+        clear_batch_rows(kept, XI, XV, batch, 4, bias, U)
+        np.testing.assert_array_equal(kept, 0.0)
+        w = w - 0.1 * fresh                             # move on, as a step would

@@ -49,6 +49,23 @@ def test_batched_runs_equal_single_runs_bitwise(tiny):
         np.testing.assert_array_equal(result.params, alone.params)
 
 
+
+def test_chunked_groups_with_overlapped_drawing_equal_single_runs(tiny, monkeypatch):
+    """On several threads a group trains in chunks while later runs' data are drawn: same
+    bits as ``train`` alone, and ``progress`` still counts every step once."""
+    import simulate.run as run
+    monkeypatch.setattr(run, "RUNS_PER_THREAD", 1)
+    monkeypatch.setattr(run.numba, "get_num_threads", lambda: 2)   # chunks of 2, 2 and 1
+    configs = [tiny(f"seed={s}") for s in range(5)]
+    counted = []
+    batched = run.train_many(configs, progress=counted.append)
+    assert sum(counted) == sum(config.total_steps for config in configs)
+    for config, result in zip(configs, batched):
+        alone = train(config)
+        np.testing.assert_array_equal(result.params, alone.params)
+        np.testing.assert_array_equal(result.metrics, alone.metrics)
+        np.testing.assert_array_equal(result.memorisation, alone.memorisation)
+
 @pytest.mark.parametrize("schedule", ["cosine", "step"])
 def test_schedules_change_the_logged_learning_rate(tiny, schedule):
     result = train(tiny(f"train.schedule={schedule}", "train.step_size=20", "train.gamma=0.5",

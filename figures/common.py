@@ -2,6 +2,8 @@
 and the attributes every figure's data file carries."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import xarray as xr
 
@@ -23,6 +25,11 @@ def plain(ds: xr.Dataset, variables, extra_coords=()) -> xr.Dataset:
     picked = picked.drop_vars([c for c in picked.coords if c not in keep])
     picked.attrs = {}
     return picked.rename(names)
+
+
+def first_config(ds: xr.Dataset) -> dict:
+    """The config of a sweep dataset's first run (the settings its cells share)."""
+    return json.loads(str(ds.config.values.ravel()[0]))
 
 
 def describe(results, **attrs) -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from . import style
-from .common import describe, seed_band, seeds_text
+from .common import describe, first_config, seed_band, seeds_text
 
 EXPERIMENTS = ("homeadam-rules", "homeadam-baselines")
 
@@ -54,7 +54,7 @@ def diagnostics_data(results) -> xr.Dataset:
             .assign_coords(step=("fraction", steps.values)))
     data = xr.concat(merged, dim="optimizer").rename({"data.kind": "setting"})
     data = data.drop_vars([c for c in data.coords if c not in data.dims and c != "step"])
-    config = json.loads(str(rules.config.values.ravel()[0]))
+    config = first_config(rules)
     data.attrs.update(describe(results["homeadam-rules"], tau=config["optimizer"]["tau"],
                                n=config["data"]["n"], d=config["data"]["d"],
                                batch_size=config["train"]["batch_size"],

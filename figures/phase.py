@@ -17,13 +17,12 @@ reported with C: a one-parameter boundary of the theory's shape, not a proof of 
 """
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import xarray as xr
 
 from . import style
-from .common import describe, plain, seeds_text
+from .common import describe, first_config, plain, seeds_text
 
 
 def fit_boundary(score: np.ndarray, harmful: np.ndarray) -> tuple[float, float]:
@@ -51,15 +50,11 @@ def cell_edges(centres: np.ndarray, log: bool = False) -> np.ndarray:
     return np.exp(edges) if log else edges
 
 
-def _config(ds: xr.Dataset) -> dict:
-    return json.loads(str(ds.config.values.ravel()[0]))
-
-
 # ---- kou2023-heatmap ----------------------------------------------------------------------
 def kou_data(results) -> xr.Dataset:
     ds = results.sweep
     data = plain(ds, ["final_test_error", "final_train_error"])
-    config = _config(ds)
+    config = first_config(ds)
     n, sigma_p, p = config["data"]["n"], config["data"]["sigma_p"], config["data"]["label_noise"]
     mu, d = np.meshgrid(data.mu_norm.values, data.d.values, indexing="ij")
     score = n * mu**4 / (d * sigma_p**4)
@@ -104,7 +99,7 @@ def kou_draw(data: xr.Dataset):
 def cao_data(results) -> xr.Dataset:
     ds = results.sweep
     data = plain(ds, ["final_test_error", "final_train_error"])
-    config = _config(ds)
+    config = first_config(ds)
     d, sigma_p, q = config["data"]["d"], config["data"]["sigma_p"], config["model"]["q"]
     data = data.assign_coords(snr=("mu_norm", data.mu_norm.values / (sigma_p * np.sqrt(d))))
     data["snr"].attrs.update(long_name="signal-to-noise ratio |mu|/(sigma_p sqrt(d))", units="1")

@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from . import style
-from .common import describe, plain, seed_band, seeds_text
+from .common import describe, first_config, plain, seed_band, seeds_text
 
 #: The paper's synthetic Tables 1–2 (SPEC §7): test error by optimiser and batch size.
 PAPER_TABLE = {("adam", 100): 0.9545, ("adam", 2): 0.0, ("adamw", 100): 0.5485, ("adamw", 2): 0.0}
@@ -21,9 +21,7 @@ NAMES = {"adam": "Adam", "adamw": "AdamW", "signsgd": "SignSGD", "sgd": "SGD"}
 
 def _settings(ds: xr.Dataset) -> str:
     """A short line of the run settings shared by every cell (from the first run)."""
-    import json
-
-    config = json.loads(str(ds.config.values.ravel()[0]))
+    config = first_config(ds)
     data, train = config["data"], config["train"]
     length = (f"{train['epochs']} epochs" if "epochs" in train else f"T = {train['steps']} steps")
     return (f"n = {data['n']}, d = {data['d']}, s = {data['s']}, σ_p = {data['sigma_p']:g}, "
@@ -135,6 +133,21 @@ def dynamics_draw(data: xr.Dataset):
     return fig
 
 
+def _error_panel(data: xr.Dataset, x: str):
+    """One panel of final test error against the sweep axis ``x`` (log scale), a line per
+    optimiser with its seed band; returns ``(fig, ax)``."""
+    fig, axes = style.figure(width=style.WIDTH + 0.3, height=2.8)
+    ax = axes[0, 0]
+    for opt in data.optimizer.values:
+        seed_band(ax, data[x].values,
+                  data.final_test_error.sel(optimizer=opt).transpose("seed", ...).values,
+                  NAMES.get(str(opt), str(opt)), style_of=str(opt))
+    ax.set_xscale("log")
+    ax.set_ylabel(style.LABELS["test_error"])
+    ax.set_ylim(-0.02, 1.02)
+    return fig, ax
+
+
 # ---- tang2025-batch ----------------------------------------------------------------------
 def batch_data(results) -> xr.Dataset:
     """Final test error over optimiser × batch size × seed."""
@@ -145,17 +158,9 @@ def batch_data(results) -> xr.Dataset:
 
 
 def batch_draw(data: xr.Dataset):
-    fig, axes = style.figure(width=style.WIDTH + 0.3, height=2.8)
-    ax = axes[0, 0]
-    for opt in data.optimizer.values:
-        seed_band(ax, data.batch_size.values,
-                  data.final_test_error.sel(optimizer=opt).transpose("seed", ...).values,
-                  NAMES.get(str(opt), str(opt)), style_of=str(opt))
-    ax.set_xscale("log")
+    fig, ax = _error_panel(data, "batch_size")
     style.value_ticks(ax, data.batch_size.values)
     ax.set_xlabel(style.LABELS["batch_size"] + f"; n = {data.attrs['settings'].split(',')[0][4:]}")
-    ax.set_ylabel(style.LABELS["test_error"])
-    ax.set_ylim(-0.02, 1.02)
     ax.axhline(0.5, color="#888888", linewidth=0.6, linestyle=":")
     ax.legend(loc="best")
     ax.set_title("Test error vs batch size (Tang et al. 2025, Fig. 1, synthetic)")
@@ -170,9 +175,7 @@ def decay_data(results) -> xr.Dataset:
     """Final test error over optimiser × weight decay λ × seed (one batch size)."""
     ds = results.sweep
     data = plain(ds, ["final_test_error", "final_train_error"])
-    import json
-
-    config = json.loads(str(ds.config.values.ravel()[0]))
+    config = first_config(ds)
     sigma0, q = config["model"]["sigma0"], config["model"]["q"]
     batch, n = config["train"]["batch_size"], config["data"]["n"]
     data.attrs.update(describe(results, settings=_settings(ds), batch_size=batch,
@@ -181,22 +184,14 @@ def decay_data(results) -> xr.Dataset:
 
 
 def decay_draw(data: xr.Dataset):
-    fig, axes = style.figure(width=style.WIDTH + 0.3, height=2.8)
-    ax = axes[0, 0]
-    for opt in data.optimizer.values:
-        seed_band(ax, data.weight_decay.values,
-                  data.final_test_error.sel(optimizer=opt).transpose("seed", ...).values,
-                  NAMES.get(str(opt), str(opt)), style_of=str(opt))
+    fig, ax = _error_panel(data, "weight_decay")
     for scale, opt, text in ((data.attrs["adam_scale"], "adam", r"$\sigma_0^{q-2}$"),
                              (data.attrs["adamw_scale"], "adamw", r"$B^2/n \wedge 1$")):
         ax.axvline(scale, color=style.method_style(opt)["color"], linestyle=":", linewidth=1)
         ax.annotate(text, (scale, 0.97), xycoords=("data", "axes fraction"), fontsize=7,
                     ha="right", va="top", rotation=90,
                     color=style.method_style(opt)["color"])
-    ax.set_xscale("log")
     ax.set_xlabel(style.LABELS["weight_decay"] + " (Adam: coupled; AdamW: decoupled)")
-    ax.set_ylabel(style.LABELS["test_error"])
-    ax.set_ylim(-0.02, 1.02)
     ax.legend(loc="center left")
     ax.set_title(f"Test error vs weight decay, B = {data.attrs['batch_size']} "
                  "(Tang et al. 2025, Fig. 2, Cor. 4.3/4.6)")

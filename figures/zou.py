@@ -8,12 +8,11 @@ activation, L2 weight decay). Same seed = same data and initialisation for both 
 """
 from __future__ import annotations
 
-import json
 
 import xarray as xr
 
 from . import style
-from .common import describe, plain, seed_band, seeds_text
+from .common import describe, first_config, plain, seed_band, seeds_text
 
 NAMES = {"sgd": "GD", "adam": "Adam"}
 CASES = {"relu": "CNN (ReLU³)", "linear": "convex (linear + L2)"}
@@ -34,7 +33,7 @@ def zou_data(results) -> xr.Dataset:
         {k: v for k, v in {"optimizer.name": "optimizer", "model.activation": "activation"}.items()})
     data["feature"].attrs.update(long_name="feature learning, mean over j of max_r <w_{j,r}, j v>",
                                  units="1")
-    config = json.loads(str(ds.config.values.ravel()[0]))
+    config = first_config(ds)
     data.attrs.update(describe(results, n=config["data"]["n"], d=config["data"]["d"]))
     return data
 

@@ -63,6 +63,8 @@ SIDES = ("S", "S_prime")
 #: into several calls above it).
 MEMORY_BUDGET = 1024**3
 
+#: CF attributes of the variables only a stability dataset has (the shared ones, ``step``,
+#: ``epoch``, ``diverged_at``, come from ``bounds.store.ATTRIBUTES``).
 VARIABLE_ATTRS = {
     "delta": ("distance between the two runs' parameters, ‖θ_t − θ′_t‖_F", "1"),
     "loss_gap": ("max over test points of |ℓ(θ_t; z) − ℓ(θ′_t; z)| (empirical uniform stability)",
@@ -71,18 +73,15 @@ VARIABLE_ATTRS = {
     "gen_gap": ("generalisation gap, test − train logistic loss", "1"),
     "error_gap": ("test − train 0-1 error", "1"),
     "diverged": ("either run of the pair diverged (the pair is left out of fits)", "1"),
-    "diverged_at": ("step at which the run diverged, −1 if it did not", "1"),
     "replaced_index": ("index of the training sample replaced in S′", "1"),
     "pair_seed": ("seed of the pair's data set S (and its other random streams)", "1"),
     "steps_over_n": ("T/n, steps per training sample", "1"),
     "draws_per_pair": ("T·B/n, expected number of batches containing the replaced sample", "1"),
-    "epoch": ("epochs completed (steps / ⌈n/B⌉)", "1"),
     "rho_hat": ("ρ̂ = min_k v̂_k + ε averaged over the steps (Adam family)", "1"),
     "optimizer": ("compared optimiser (entry label)", None),
     "n": ("training-set size n", "1"),
     "pair": ("coupled pair k", "1"),
     "side": ("which run of the pair: S or its neighbour S′", None),
-    "step": ("training step t (0 = initialisation)", "1"),
 }
 
 

@@ -19,7 +19,7 @@ from bounds.store import load
 from simulate.fields import ConfigError
 
 from . import dualadam, homeadam, phase, stability_scaling, style, tang, zou
-from .results import ExperimentFailed, obtain  # noqa: F401 (ExperimentFailed: for callers)
+from .results import obtain
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from bounds.store import load, write_text_atomic
+from simulate.fields import ConfigError
 
 from .zou import agreement
 
@@ -246,4 +247,13 @@ def render(outs: Sequence[str | Path]) -> str:
 
 
 def write_report(outs: Sequence[str | Path], path: str | Path = "REPRODUCTIONS.md") -> Path:
+    """Write the record to ``path`` (atomically); a source directory that does not exist or
+    holds none of the reported figures' data files is refused (ConfigError) before anything
+    is written, so a mistyped ``--from`` cannot replace a record with an empty one."""
+    for out in map(Path, outs):
+        if not out.is_dir():
+            raise ConfigError(f"--from {out}: not a directory")
+        if not any((out / f"{name}.nc").exists() for name, _ in SECTIONS):
+            raise ConfigError(f"--from {out}: holds no figure data file "
+                              f"({', '.join(f'{name}.nc' for name, _ in SECTIONS)})")
     return write_text_atomic(render(outs), path)

@@ -81,10 +81,10 @@ def obtain(name: str, out: str | Path, variant: str | None = None,
     source = ex.shipped_path(name) if path is None else Path(path)
     variant = ex.effective_variant(ex.read(source), variant)
     tree = effective_tree(name, variant, overrides, path)
-    store = output_dir(store_dir(out, name, variant))
     if ex.kind_of(tree) == ex.SWEEP:
         text = ex.sweep_text(tree)
         plan = expand(parse_sweep(text, f"experiment {name}", source.parent))
+        store = output_dir(store_dir(out, name, variant))  # after every grid point is valid
         if stored_only:
             dataset = gather(plan, RunStore(store))
             for measure in ex.measures(tree):
@@ -100,6 +100,7 @@ def obtain(name: str, out: str | Path, variant: str | None = None,
             dataset[measure] = _measured(measure, plan, store, dataset)
         return Results(name, variant, text, store, sweep=dataset)
     text = json.dumps(tree, sort_keys=True)
+    store = output_dir(store_dir(out, name, variant))
     if not stored_only:
         write_text_atomic(text, store / "experiment.json")
     return Results(name, variant, text, store, stability={

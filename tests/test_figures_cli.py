@@ -105,6 +105,29 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
     assert err.count("\n") == 1 and message in err
 
 
+def test_bad_set_value_creates_no_store(capsys, tmp_path):
+    out = tmp_path / "figs"
+    assert main(["figures", "zou2023", "--quick", "--set", "data.n=-3", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "data.n = -3: must be an integer ≥ 2" in err
+    assert not (out / "runs").exists()
+
+
+@pytest.mark.parametrize("source,message", [
+    ("missing", "not a directory"),
+    ("empty", "holds no figure data file"),
+])
+def test_report_from_a_wrong_directory_keeps_the_record(capsys, tmp_path, source, message):
+    (tmp_path / "empty").mkdir()
+    record = tmp_path / "REPRODUCTIONS.md"
+    record.write_text("the previous record")
+    argv = ["figures", "--report", str(record), "--from", str(tmp_path / source)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--from {tmp_path / source}: {message}" in err
+    assert record.read_text() == "the previous record"
+
+
 def test_plot_draws_the_stored_run(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["train", "default", "--set", "train.steps=20", "--set", "data.n_test=20",

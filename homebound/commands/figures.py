@@ -47,6 +47,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from figures import registry
+    from figures.results import ExperimentFailed
 
     if args.list:
         return _list(registry, args.json)
@@ -75,7 +76,7 @@ def run(args) -> int:
                 else:
                     outcome = registry.build(name, args.out, variant, args.overrides, executor,
                                              stored_only=args.stored_only)
-            except registry.ExperimentFailed as err:
+            except ExperimentFailed as err:
                 print(f"homebound: {err}; run again to retry", file=sys.stderr)
                 return EXIT_FAILED
             built[name] = {"seconds": round(outcome["seconds"], 2),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import DataConfig
+from .jit import kernel
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,29 @@ def _dense_noise(rng, n: int, k: int, cfg: DataConfig, direction: np.ndarray) ->
     return noise
 
 
+@kernel
+def _place_patches(noise, feature_noise, subtract, y, signal, position, X):
+    """``X[i, position[i]] = y_i·signal`` and the other patches, in order, the noise patches
+    ``noise[i, j] − feature_noise[i]·signal`` (``subtract``, the sparse model's feature noise
+    ``α·y_i·v``) or ``noise[i, j]``."""
+    n, P, d = X.shape
+    for i in range(n):
+        j = 0
+        for p in range(P):
+            patch = X[i, p]
+            if p == position[i]:
+                for c in range(d):
+                    patch[c] = y[i] * signal[c]
+                continue
+            source = noise[i, j]
+            j += 1
+            if subtract:
+                for c in range(d):
+                    patch[c] = source[c] - feature_noise[i] * signal[c]
+            else:
+                patch[:] = source
+
+
 def generate(cfg: DataConfig, n: int, seed: int, balanced: bool | None = None,
              dtype=np.float64) -> PatchData:
     """Draw ``n`` samples of the model ``cfg`` from ``seed``."""
@@ -79,16 +103,14 @@ def generate(cfg: DataConfig, n: int, seed: int, balanced: bool | None = None,
     direction = np.zeros(cfg.d)
     direction[0] = 1.0
     k = cfg.patches - 1
-    if cfg.kind == "sparse":
+    sparse = cfg.kind == "sparse"
+    if sparse:
         noise = _sparse_noise(rng, n, k, cfg)
-        noise_patches = noise - cfg.alpha * y[:, None, None] * signal
     else:
         noise = _dense_noise(rng, n, k, cfg, direction)
-        noise_patches = noise
     position = rng.integers(0, cfg.patches, size=n)
     X = np.empty((n, cfg.patches, cfg.d))
-    X[np.arange(cfg.patches) != position[:, None]] = noise_patches.reshape(n * k, cfg.d)
-    X[np.arange(n), position] = y[:, None] * signal
+    _place_patches(noise, cfg.alpha * y, sparse, y, signal, position, X)
     flips = rng.random(n) < cfg.label_noise
     observed = np.where(flips, -y, y)
     return PatchData(X=X.astype(dtype, copy=False), y=observed.astype(dtype, copy=False),

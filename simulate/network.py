@@ -86,65 +86,74 @@ def softplus(z):
 
 
 @kernel(inline="always")
-def _list_length(xv, p):
-    """Slots of patch ``p``'s list up to and including its last non-zero value.
+def _list_length(value, i, p):
+    """Slots of list ``(i, p)`` up to and including its last non-zero value.
 
     Padding trails the non-zeros (``patches.to_sparse``); a zero slot before the last
     non-zero, were there one, adds an exact zero. Looping to this length instead of testing
     every value keeps the branch out of the unit loops, which then run ~3× faster."""
     n = 0
-    for e in range(xv.shape[1]):
-        n = max(n, e + 1 if xv[p, e] != 0.0 else 0)
+    for e in range(value.shape[2]):
+        n = max(n, e + 1 if value[i, p, e] != 0.0 else 0)
     return n
 
 
 @kernel(inline="always")
-def preactivations(w, xi, xv, p, has_bias, z):
-    """``z[u] = ⟨w_u, x^(p)⟩ (+ b_u)`` for every unit, from a sparse patch's non-zeros.
+def weight_views(w, U, has_bias):
+    """``(Wᵀ (d, U), b (U,))`` as views of flat ``θ``; ``b`` is empty without biases.
+
+    The sparse-list helpers below take these views and whole ``(n, P, K)`` list arrays with
+    the list's ``(i, p)``: no per-patch array views (each costs reference counting) and no
+    per-patch division to recover ``d``."""
+    d = (w.size - (U if has_bias else 0)) // U
+    return w[: d * U].reshape(d, U), w[d * U:]
+
+
+@kernel(inline="always")
+def preactivations(Wt, b, index, value, i, p, z):
+    """``z[u] = ⟨w_u, x⟩ (+ b_u)`` for every unit, from the non-zeros of list ``(i, p)``.
 
     Each ``z[u]`` is summed over the list in order, four entries per pass:
     ``((((z + a₀) + a₁) + a₂) + a₃)`` rounds as four separate passes do."""
     U = z.size
-    d = (w.size - (U if has_bias else 0)) // U
     for u in range(U):
-        z[u] = w[d * U + u] if has_bias else 0.0
-    Wt = w[: d * U].reshape(d, U)
-    n = _list_length(xv, p)
+        z[u] = b[u] if b.size > 0 else 0.0
+    n = _list_length(value, i, p)
     n4 = n - n % 4
     for e in range(0, n4, 4):
-        x0, x1, x2, x3 = xv[p, e], xv[p, e + 1], xv[p, e + 2], xv[p, e + 3]
-        w0, w1, w2, w3 = Wt[xi[p, e]], Wt[xi[p, e + 1]], Wt[xi[p, e + 2]], Wt[xi[p, e + 3]]
+        x0, x1, x2, x3 = value[i, p, e], value[i, p, e + 1], value[i, p, e + 2], value[i, p, e + 3]
+        k0, k1, k2, k3 = index[i, p, e], index[i, p, e + 1], index[i, p, e + 2], index[i, p, e + 3]
         for u in range(U):
-            z[u] = (((z[u] + w0[u] * x0) + w1[u] * x1) + w2[u] * x2) + w3[u] * x3
+            z[u] = (((z[u] + Wt[k0, u] * x0) + Wt[k1, u] * x1) + Wt[k2, u] * x2) + Wt[k3, u] * x3
     for e in range(n4, n):
-        x0, w0 = xv[p, e], Wt[xi[p, e]]
+        x0, k0 = value[i, p, e], index[i, p, e]
         for u in range(U):
-            z[u] += w0[u] * x0
+            z[u] += Wt[k0, u] * x0
 
 
 @kernel(inline="always")
-def accumulate(grad, xi, xv, p, has_bias, a):
-    """``grad_u += a[u]·x^(p)`` (and ``a[u]`` into the bias) for every unit, sparse patch."""
+def accumulate(G, gb, index, value, i, p, a):
+    """``∇w_u += a[u]·x`` (and ``a[u]`` into the bias gradient ``gb``, if not empty) for every
+    unit, from the non-zeros of list ``(i, p)``; ``G`` is the ``(d, U)`` view of ``∇Wᵀ``."""
     U = a.size
-    d = (grad.size - (U if has_bias else 0)) // U
-    if has_bias:
+    if gb.size > 0:
         for u in range(U):
-            grad[d * U + u] += a[u]
-    G = grad[: d * U].reshape(d, U)
-    for e in range(_list_length(xv, p)):
-        value, row = xv[p, e], G[xi[p, e]]
+            gb[u] += a[u]
+    for e in range(_list_length(value, i, p)):
+        x0, k0 = value[i, p, e], index[i, p, e]
         for u in range(U):
-            row[u] += a[u] * value
+            G[k0, u] += a[u] * x0
 
 
-@kernel
-def margin(w, xi, xv, act, q, c, has_bias, z, slopes):
-    """``f(W, x)`` for one sparse input; writes ``σ'`` of every unit into ``slopes (P, U)``."""
+@kernel(inline="always")
+def margin(Wt, b, index, value, i, act, q, c, z, slopes):
+    """``f(W, x_i)`` from sample ``i``'s sparse lists; writes ``σ'`` of every unit into
+    ``slopes (P, U)``."""
     P, U = slopes.shape
     m = U // 2
     f = 0.0
     for p in range(P):
-        preactivations(w, xi, xv, p, has_bias, z)
+        preactivations(Wt, b, index, value, i, p, z)
         for u in range(U):
             s, ds = activation(z[u], act, q)
             f += c * s if u < m else -c * s
@@ -175,9 +184,9 @@ def _split_rows(X, batch, nb):
     a signal patch ``y·μ`` with its single one), each in ascending order.
 
     Returns ``(dense, sparse, index, value)``: row numbers, and the sparse rows' non-zero
-    lists ``index, value (len(sparse), K)`` as ``patches`` pads them. Rows are scanned in
-    blocks of 64 coordinates; a dense row stops after its first blocks, and only blocks
-    holding non-zeros are read element by element."""
+    lists ``index, value (len(sparse), 1, K)`` as ``patches`` pads them (one patch per row).
+    Rows are scanned in blocks of 64 coordinates; a dense row stops after its first blocks,
+    and only blocks holding non-zeros are read element by element."""
     n, P, d = X.shape
     limit = d // SPARSE_ROW_FRACTION
     rows = nb * P
@@ -198,8 +207,8 @@ def _split_rows(X, batch, nb):
             K = max(K, total)
     dense = np.empty(rows - n_sparse, dtype=np.int64)
     sparse = np.empty(n_sparse, dtype=np.int64)
-    index = np.zeros((n_sparse, K), dtype=np.int32)
-    value = np.zeros((n_sparse, K), dtype=X.dtype)
+    index = np.zeros((n_sparse, 1, K), dtype=np.int32)
+    value = np.zeros((n_sparse, 1, K), dtype=X.dtype)
     i, j = 0, 0
     for r in range(rows):
         if not sparse_rows[r]:
@@ -212,7 +221,7 @@ def _split_rows(X, batch, nb):
             if counts[r, block] > 0:
                 for k in range(64 * block, min(64 * block + 64, d)):
                     if row[k] != 0.0:
-                        index[j, e], value[j, e] = k, row[k]
+                        index[j, 0, e], value[j, 0, e] = k, row[k]
                         e += 1
         j += 1
     return dense, sparse, index, value
@@ -316,8 +325,8 @@ def dense_split(X, batch, nb, U):
     gathered = np.empty((0, d), dtype=X.dtype)
     if not _uses_blas(nb * P, d, U):
         empty = np.empty(0, dtype=np.int64)
-        return (empty, empty, np.empty((0, 0), dtype=np.int32), np.empty((0, 0), dtype=X.dtype),
-                gathered)
+        return (empty, empty, np.empty((0, 1, 0), dtype=np.int32),
+                np.empty((0, 1, 0), dtype=X.dtype), gathered)
     dense, sparse, index, value = _split_rows(X, batch, nb)
     if dense.size <= BLAS_CHUNK:
         gathered = _gather_rows(X, batch, nb, dense, np.empty((dense.size, d), dtype=X.dtype))
@@ -343,7 +352,7 @@ def _dense_preactivations(w, X, batch, nb, has_bias, U, split):
     ``BLAS_CHUNK`` gathered rows through BLAS. Returns ``(Z, rows)``: the loops' row matrix
     or the last chunk."""
     n, P, d = X.shape
-    Wt = w[: d * U].reshape(d, U)
+    Wt, bias = w[: d * U].reshape(d, U), w[d * U:]
     Z = np.empty((nb * P, U), dtype=X.dtype)
     if not _uses_blas(nb * P, d, U):
         rows = _batch_rows(X, batch, nb)
@@ -367,7 +376,7 @@ def _dense_preactivations(w, X, batch, nb, has_bias, U, split):
             for u in range(U):
                 z[u] = product[u] + w[d * U + u] if has_bias else product[u]
     for j in range(sparse.size):
-        preactivations(w, index, value, j, has_bias, Z[sparse[j]])
+        preactivations(Wt, bias, index, value, j, 0, Z[sparse[j]])
     return Z, rows
 
 
@@ -399,7 +408,7 @@ def _dense_weight_gradient(X, batch, A, rows, split, has_bias, grad, U):
     single chunk is still in ``rows``) plus the sparse rows' lists after them."""
     n, P, d = X.shape
     nb = A.shape[0] // P
-    G = grad[: d * U].reshape(d, U)
+    G, gb = grad[: d * U].reshape(d, U), grad[d * U:]
     if not _uses_blas(A.shape[0], d, U):
         _rows_transposed_times(rows, A, grad)
         if has_bias:
@@ -431,7 +440,7 @@ def _dense_weight_gradient(X, batch, A, rows, split, has_bias, grad, U):
             for u in range(U):
                 grad[d * U + u] += A[dense[i], u]
     for j in range(sparse.size):
-        accumulate(grad, index, value, j, has_bias, A[sparse[j]])
+        accumulate(G, gb, index, value, j, 0, A[sparse[j]])
 
 
 @kernel
@@ -480,11 +489,12 @@ def sparse_loss_and_grad(w, XI, XV, y, batch, nb, act, q, c, has_bias, grad, z, 
     written, so :func:`clear_batch_rows` restores a zero gradient."""
     P, U = slopes.shape
     m = U // 2
+    Wt, b = weight_views(w, U, has_bias)
+    G, gb = weight_views(grad, U, has_bias)
     total = 0.0
-    for b in range(nb):
-        i = batch[b]
-        f = margin(w, XI[i], XV[i], act, q, c, has_bias, z, slopes)
-        yf = y[i] * f
+    for k in range(nb):
+        i = batch[k]
+        yf = y[i] * margin(Wt, b, XI, XV, i, act, q, c, z, slopes)
         if not math.isfinite(yf):
             return math.nan
         total += softplus(-yf)
@@ -495,7 +505,7 @@ def sparse_loss_and_grad(w, XI, XV, y, batch, nb, act, q, c, has_bias, grad, z, 
                 a[u] = (coef if u < m else -coef) * slopes[p, u]
                 active = active or a[u] != 0.0
             if active:
-                accumulate(grad, XI[i], XV[i], p, has_bias, a)
+                accumulate(G, gb, XI, XV, i, p, a)
     return total / nb
 
 
@@ -503,15 +513,13 @@ def sparse_loss_and_grad(w, XI, XV, y, batch, nb, act, q, c, has_bias, grad, z, 
 def clear_batch_rows(grad, XI, XV, batch, nb, has_bias, U):
     """Zero what :func:`sparse_loss_and_grad` wrote for ``batch[:nb]``: the gradient rows of
     its non-zero coordinates, and the biases."""
-    d = (grad.size - (U if has_bias else 0)) // U
-    G = grad[: d * U].reshape(d, U)
-    for b in range(nb):
-        xi, xv = XI[batch[b]], XV[batch[b]]
-        for p in range(xi.shape[0]):
-            for e in range(_list_length(xv, p)):
-                G[xi[p, e]] = 0.0
-    if has_bias:
-        grad[d * U:] = 0.0
+    G, gb = weight_views(grad, U, has_bias)
+    for k in range(nb):
+        i = batch[k]
+        for p in range(XI.shape[1]):
+            for e in range(_list_length(XV, i, p)):
+                G[XI[i, p, e]] = 0.0
+    gb[:] = 0.0
 
 
 @kernel
@@ -535,9 +543,10 @@ def set_margins(w, X, XI, XV, y, act, q, c, has_bias, z, slopes):
         everyone = np.arange(n)
         split = dense_split(X, everyone, n, z.size)
         return _dense_margins(w, X, y, everyone, n, act, q, c, has_bias, z.size, split)[0]
+    Wt, b = weight_views(w, z.size, has_bias)
     margins = np.empty(n)
     for i in range(n):
-        margins[i] = y[i] * margin(w, XI[i], XV[i], act, q, c, has_bias, z, slopes)
+        margins[i] = y[i] * margin(Wt, b, XI, XV, i, act, q, c, z, slopes)
     return margins
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import DataConfig
+from .jit import kernel
 
 #: Sparse storage pays off when a patch has at most this share of non-zero coordinates.
 SPARSE_SHARE = 0.25
@@ -23,20 +24,34 @@ def slots(cfg: DataConfig) -> int:
 
 
 def to_sparse(X: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """Padded ``(index int32, value)`` lists of the non-zeros of every patch of ``X``."""
+    """Padded ``(index int32, value)`` lists of the non-zeros of every patch of ``X``, each
+    list in ascending coordinate order."""
     n, P, _ = X.shape
     index = np.zeros((n, P, K), dtype=np.int32)
     value = np.zeros((n, P, K), dtype=X.dtype)
-    counts = np.count_nonzero(X, axis=-1)
-    if counts.max(initial=0) > K:
-        raise ValueError(f"a patch has {counts.max()} non-zeros, more than K = {K}")
-    # np.nonzero lists the non-zeros in C order: by sample, patch, then ascending coordinate
-    sample, patch, coordinate = np.nonzero(X)
-    first = np.concatenate([[0], np.cumsum(counts.ravel())[:-1]])
-    slot = np.arange(sample.size) - np.repeat(first, counts.ravel())
-    index[sample, patch, slot] = coordinate
-    value[sample, patch, slot] = X[sample, patch, coordinate]
+    most = _fill_lists(X, index, value)
+    if most > K:
+        raise ValueError(f"a patch has {most} non-zeros, more than K = {K}")
     return index, value
+
+
+@kernel
+def _fill_lists(X, index, value):
+    """Write each patch's first ``K`` non-zeros (``x != 0``: NaN counts, ``-0.0`` does not)
+    into ``index, value (n, P, K)``; returns the largest non-zero count of any patch."""
+    n, P, d = X.shape
+    K = index.shape[2]
+    most = 0
+    for i in range(n):
+        for p in range(P):
+            row, count = X[i, p], 0
+            for k in range(d):
+                if row[k] != 0.0:
+                    if count < K:
+                        index[i, p, count], value[i, p, count] = k, row[k]
+                    count += 1
+            most = max(most, count)
+    return most
 
 
 def kernel_arrays(X: np.ndarray, K: int):

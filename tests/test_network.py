@@ -130,7 +130,7 @@ def test_blas_path_matches_loops(bias, case):
     np.testing.assert_array_equal(np.sort(np.concatenate([dense, sparse])), np.arange(2 * batch.size))
     if len(expected_sparse):
         np.testing.assert_array_equal(index, 0)
-        np.testing.assert_array_equal(value[:, 0], X[batch[np.array(expected_sparse) // 2], 0, 0])
+        np.testing.assert_array_equal(value[:, 0, 0], X[batch[np.array(expected_sparse) // 2], 0, 0])
     assert (dense.size > BLAS_CHUNK) == (case == "chunks")
     results = []
     for sparse_lists in (False, True):             # dense → BLAS; sparse lists → loops

@@ -7,8 +7,9 @@
 
 Everything is measured in one process run, single-threaded (BLAS, PyTorch and XLA are pinned
 to one thread before they are imported; homebound trains one run per ``train`` call, which
-is one numba thread), except the ``sweep`` case, which runs in subprocesses with
-``NUMBA_NUM_THREADS=1`` and ``=2``, and ``startup``, which times the command line end to end.
+is one numba thread), except the ``sweep`` case, which runs in a subprocess started with
+``NUMBA_NUM_THREADS=2`` (1 and 2 threads in turns, by ``numba.set_num_threads``),
+``sweep-vs-vmap`` (2 threads) and ``startup``, which times the command line end to end.
 
 Homebound's steps/second come from its public API only: ``train(config)`` with
 ``log_every = steps`` (so it logs only the first and last step) and a 100-sample test set.

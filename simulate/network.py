@@ -352,7 +352,7 @@ def _dense_preactivations(w, X, batch, nb, has_bias, U, split):
     ``BLAS_CHUNK`` gathered rows through BLAS. Returns ``(Z, rows)``: the loops' row matrix
     or the last chunk."""
     n, P, d = X.shape
-    Wt, bias = w[: d * U].reshape(d, U), w[d * U:]
+    Wt, bias = weight_views(w, U, has_bias)
     Z = np.empty((nb * P, U), dtype=X.dtype)
     if not _uses_blas(nb * P, d, U):
         rows = _batch_rows(X, batch, nb)
@@ -408,7 +408,7 @@ def _dense_weight_gradient(X, batch, A, rows, split, has_bias, grad, U):
     single chunk is still in ``rows``) plus the sparse rows' lists after them."""
     n, P, d = X.shape
     nb = A.shape[0] // P
-    G, gb = grad[: d * U].reshape(d, U), grad[d * U:]
+    G, gb = weight_views(grad, U, has_bias)
     if not _uses_blas(A.shape[0], d, U):
         _rows_transposed_times(rows, A, grad)
         if has_bias:
